@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cfgfile.h>
+
+#include "config.h"
+#include "gre.h"
+
+const struct tunnel_ops *const config_drivers[] = { &gre_ops, NULL };
+
+#define MAX_KEYS 64
+
+/* One section being read: which keys were asked for, to reject unknown ones. */
+struct section_ctx {
+	struct rte_cfgfile *cf;
+	const char *file;
+	const char *section;
+	const char *used[MAX_KEYS];
+	unsigned nb_used;
+};
+
+/* rte_cfgfile keeps no line numbers: find the line of [section] key = ... in the text. */
+static int
+find_line(const char *file, const char *section, const char *key)
+{
+	FILE *f = fopen(file, "r");
+	char line[1024], cur[256] = "";
+	int n = 0, section_line = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *e;
+
+		n++;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '[') {
+			e = strchr(p, ']');
+			if (e == NULL)
+				continue;
+			*e = '\0';
+			snprintf(cur, sizeof(cur), "%s", p + 1);
+			if (strcmp(cur, section) == 0 && key == NULL) {
+				section_line = n;
+				break;
+			}
+			continue;
+		}
+		if (key == NULL || strcmp(cur, section) != 0)
+			continue;
+		e = strchr(p, '=');
+		if (e == NULL)
+			continue;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		if ((size_t)(e - p) == strlen(key) && strncmp(p, key, (size_t)(e - p)) == 0) {
+			section_line = n;
+			break;
+		}
+	}
+	fclose(f);
+	return section_line;
+}
+
+static void __attribute__((format(printf, 4, 0)))
+verror(const char *file, const char *section, const char *key, const char *fmt, va_list ap)
+{
+	int line = section != NULL ? find_line(file, section, key) : 0;
+
+	if (line == 0 && section != NULL && key != NULL)
+		line = find_line(file, section, NULL);
+	fprintf(stderr, "%s:%d: ", file, line);
+	if (section != NULL)
+		fprintf(stderr, "[%s] ", section);
+	if (key != NULL)
+		fprintf(stderr, "%s: ", key);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+static int __attribute__((format(printf, 3, 4)))
+sec_error(struct section_ctx *s, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(s->file, s->section, key, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *
+sec_get(struct section_ctx *s, const char *key)
+{
+	const char *v = rte_cfgfile_get_entry(s->cf, s->section, key);
+
+	if (v != NULL && s->nb_used < MAX_KEYS)
+		s->used[s->nb_used++] = key;
+	return v;
+}
+
+/* Adapters so drivers read their keys through struct tunnel_conf. */
+static const char *
+tc_get(const struct tunnel_conf *c, const char *key)
+{
+	return sec_get(c->ctx, key);
+}
+
+static int
+tc_error(const struct tunnel_conf *c, const char *key, const char *fmt, ...)
+{
+	struct section_ctx *s = c->ctx;
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(s->file, s->section, key, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static struct tunnel_conf
+tc_of(struct section_ctx *s)
+{
+	return (struct tunnel_conf){ .get = tc_get, .error = tc_error, .ctx = s };
+}
+
+/* Every key in the section must have been asked for: typos are errors, not silence. */
+static int
+check_unknown_keys(struct section_ctx *s)
+{
+	int n = rte_cfgfile_section_num_entries(s->cf, s->section);
+	struct rte_cfgfile_entry *e;
+	int rc = 0;
+
+	if (n <= 0)
+		return 0;
+	e = calloc((size_t)n, sizeof(*e));
+	if (e == NULL)
+		return sec_error(s, NULL, "out of memory");
+	n = rte_cfgfile_section_entries(s->cf, s->section, e, n);
+	for (int i = 0; i < n && rc == 0; i++) {
+		bool known = false;
+
+		for (unsigned j = 0; j < s->nb_used && !known; j++)
+			known = strcmp(s->used[j], e[i].name) == 0;
+		if (!known)
+			rc = sec_error(s, e[i].name, "unknown key");
+	}
+	free(e);
+	return rc;
+}
+
+static int
+get_u32(struct section_ctx *s, const char *key, uint32_t def, uint32_t min, uint32_t max,
+	uint32_t *out)
+{
+	struct tunnel_conf c = tc_of(s);
+	uint64_t v;
+
+	if (tunnel_conf_uint(&c, key, def, min, max, &v) < 0)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+get_u16(struct section_ctx *s, const char *key, uint16_t def, uint16_t min, uint16_t max,
+	uint16_t *out)
+{
+	uint32_t v;
+
+	if (get_u32(s, key, def, min, max, &v) < 0)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+get_ipv4(struct section_ctx *s, const char *key, bool required, rte_be32_t *out)
+{
+	const char *v = sec_get(s, key);
+
+	if (v == NULL) {
+		if (required)
+			return sec_error(s, key, "missing (an IPv4 address is required)");
+		return 0;
+	}
+	if (pkt_parse_ipv4(v, out) < 0)
+		return sec_error(s, key, "'%s' is not an IPv4 address", v);
+	return 0;
+}
+
+static char *
+trim(char *p)
+{
+	char *e;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	e = p + strlen(p);
+	while (e > p && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return p;
+}
+
+static int
+parse_static_neigh(struct section_ctx *s, struct port_conf *pc)
+{
+	const char *v = sec_get(s, "static_neighbors");
+	char buf[2048], *save = NULL, *item;
+
+	if (v == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char ip[64], mac[64];
+
+		item = trim(item);
+		if (*item == '\0')
+			continue;
+		if (pc->nb_static == CONFIG_MAX_STATIC_NEIGH)
+			return sec_error(s, "static_neighbors", "more than %d entries",
+					 CONFIG_MAX_STATIC_NEIGH);
+		if (sscanf(item, "%63s %63s", ip, mac) != 2 ||
+		    pkt_parse_ipv4(ip, &pc->static_neigh[pc->nb_static].ip) < 0 ||
+		    pkt_parse_mac(mac, &pc->static_neigh[pc->nb_static].mac) < 0)
+			return sec_error(s, "static_neighbors",
+					 "'%s' is not 'IPv4 MAC' (e.g. 192.0.2.9 02:00:00:00:00:09)",
+					 item);
+		pc->nb_static++;
+	}
+	return 0;
+}
+
+static int
+parse_port(struct rte_cfgfile *cf, const char *file, const char *name, struct port_conf *pc)
+{
+	struct section_ctx s = { .cf = cf, .file = file, .section = name };
+	const char *v;
+
+	if (!rte_cfgfile_has_section(cf, name)) {
+		fprintf(stderr, "%s:0: missing section [%s]\n", file, name);
+		return -1;
+	}
+	v = sec_get(&s, "device");
+	if (v == NULL || *v == '\0')
+		return sec_error(&s, "device", "missing (an ethdev name, e.g. net_tap0 or 0000:03:00.0)");
+	snprintf(pc->device, sizeof(pc->device), "%s", v);
+	v = sec_get(&s, "devargs");
+	if (v != NULL)
+		snprintf(pc->devargs, sizeof(pc->devargs), "%s", v);
+	v = sec_get(&s, "mac");
+	if (v != NULL) {
+		if (pkt_parse_mac(v, &pc->mac) < 0 || !rte_is_unicast_ether_addr(&pc->mac))
+			return sec_error(&s, "mac", "'%s' is not a unicast MAC address", v);
+		pc->has_mac = true;
+	}
+	v = sec_get(&s, "address");
+	if (v == NULL)
+		return sec_error(&s, "address", "missing (ADDRESS/PREFIX, e.g. 192.0.2.1/24)");
+	if (strchr(v, '/') == NULL || pkt_parse_prefix(v, &pc->subnet, true, &pc->addr) < 0)
+		return sec_error(&s, "address", "'%s' is not ADDRESS/PREFIX", v);
+	if (get_ipv4(&s, "gateway", false, &pc->gateway) < 0)
+		return -1;
+	if (pc->gateway != 0 && !pkt_prefix_contains(&pc->subnet, pc->gateway))
+		return sec_error(&s, "gateway", "not inside the port's subnet");
+	if (get_u16(&s, "mtu", 1500, 576, 9000, &pc->mtu) < 0 ||
+	    get_u16(&s, "rx_desc", 1024, 64, 16384, &pc->rx_desc) < 0 ||
+	    get_u16(&s, "tx_desc", 1024, 64, 16384, &pc->tx_desc) < 0 ||
+	    parse_static_neigh(&s, pc) < 0)
+		return -1;
+	return check_unknown_keys(&s);
+}
+
+static int
+parse_global(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
+{
+	struct section_ctx s = { .cf = cf, .file = file, .section = "dpvpn" };
+	struct tunnel_conf c = tc_of(&s);
+
+	/* A missing [dpvpn] section means all defaults: rte_cfgfile returns no entries. */
+	if (get_u32(&s, "mbufs", 16383, 1023, 1u << 24, &cfg->mbufs) < 0 ||
+	    get_u32(&s, "mbuf_cache", 256, 0, 512, &cfg->mbuf_cache) < 0 ||
+	    get_u32(&s, "max_tunnels", 1024, 1, 1u << 20, &cfg->max_tunnels) < 0 ||
+	    get_u32(&s, "max_routes", 65536, 16, 1u << 24, &cfg->max_routes) < 0 ||
+	    get_u32(&s, "handoff_ring", 2048, 64, 1u << 20, &cfg->handoff_ring) < 0 ||
+	    get_u32(&s, "idle_sleep_us", 0, 0, 100000, &cfg->idle_sleep_us) < 0 ||
+	    get_u32(&s, "neigh_timeout", 300, 1, 86400, &cfg->neigh_timeout_s) < 0 ||
+	    get_u32(&s, "neigh_entries", 1024, 16, 1u << 20, &cfg->neigh_entries) < 0 ||
+	    tunnel_conf_bool(&c, "verify_checksums", true, &cfg->verify_checksums) < 0)
+		return -1;
+	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
+		return sec_error(&s, "handoff_ring", "%u is not a power of two", cfg->handoff_ring);
+	return check_unknown_keys(&s);
+}
+
+static const struct tunnel_ops *
+find_driver(const char *name)
+{
+	for (unsigned i = 0; config_drivers[i] != NULL; i++)
+		if (strcmp(config_drivers[i]->name, name) == 0)
+			return config_drivers[i];
+	return NULL;
+}
+
+static int
+parse_routes(struct section_ctx *s, struct tunnel *t)
+{
+	const char *v = sec_get(s, "routes");
+	char buf[4096], *save = NULL, *item;
+
+	if (v == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		item = trim(item);
+		if (*item == '\0')
+			continue;
+		if (t->nb_routes == TUNNEL_MAX_ROUTES)
+			return sec_error(s, "routes", "more than %d prefixes", TUNNEL_MAX_ROUTES);
+		if (pkt_parse_prefix(item, &t->routes[t->nb_routes], false, NULL) < 0)
+			return sec_error(s, "routes",
+					 "'%s' is not a prefix with zero host bits (e.g. 10.1.0.0/16)",
+					 item);
+		t->nb_routes++;
+	}
+	return 0;
+}
+
+static int
+parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
+	     struct dpvpn_config *cfg, struct tunnel *t)
+{
+	struct section_ctx s = { .cf = cf, .file = file, .section = section };
+	struct tunnel_conf c = tc_of(&s);
+	const char *v;
+	char *end;
+	unsigned long id;
+	uint64_t n;
+	uint32_t mtu_max;
+
+	/* [tunnel ID] */
+	errno = 0;
+	id = strtoul(section + strlen("tunnel "), &end, 10);
+	if (errno != 0 || *end != '\0' || end == section + strlen("tunnel ") || id > UINT32_MAX)
+		return sec_error(&s, NULL, "section name must be 'tunnel ID' with a numeric ID");
+	t->id = (uint32_t)id;
+	v = sec_get(&s, "name");
+	snprintf(t->name, sizeof(t->name), "%s", v != NULL ? v : section + strlen("tunnel "));
+	v = sec_get(&s, "protocol");
+	if (v == NULL)
+		return sec_error(&s, "protocol", "missing (one of: gre)");
+	t->ops = find_driver(v);
+	if (t->ops == NULL)
+		return sec_error(&s, "protocol", "unknown protocol '%s' (known: gre)", v);
+	if (get_ipv4(&s, "peer", true, &t->peer) < 0)
+		return -1;
+	if (pkt_ipv4_is_martian_source(t->peer))
+		return sec_error(&s, "peer", "not a unicast address");
+	t->local = cfg->outside.addr;
+	if (get_ipv4(&s, "local", false, &t->local) < 0)
+		return -1;
+	if (t->local != cfg->outside.addr)
+		return sec_error(&s, "local", "must be the outside port's address");
+	if (tunnel_conf_uint(&c, "ttl", 64, 1, 255, &n) < 0)
+		return -1;
+	t->ttl = (uint8_t)n;
+	mtu_max = cfg->outside.mtu - sizeof(struct rte_ipv4_hdr) - t->ops->overhead;
+	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
+		return -1;
+	t->mtu = (uint16_t)n;
+	if (tunnel_conf_bool(&c, "source_check", true, &t->source_check) < 0 ||
+	    parse_routes(&s, t) < 0)
+		return -1;
+	if (t->ops->configure(t, &c) < 0)
+		return -1;
+	return check_unknown_keys(&s);
+}
+
+static int
+check_unique_tunnels(const char *file, struct dpvpn_config *cfg)
+{
+	char sec[64];
+
+	for (unsigned i = 0; i < cfg->nb_tunnels; i++)
+		for (unsigned j = 0; j < i; j++) {
+			struct tunnel_key a = { 0 }, b = { 0 };
+
+			snprintf(sec, sizeof(sec), "tunnel %u", cfg->tunnels[i]->id);
+			if (cfg->tunnels[i]->id == cfg->tunnels[j]->id) {
+				fprintf(stderr, "%s:%d: [%s] duplicate tunnel id\n", file,
+					find_line(file, sec, NULL), sec);
+				return -1;
+			}
+			cfg->tunnels[i]->ops->key(cfg->tunnels[i], &a);
+			cfg->tunnels[j]->ops->key(cfg->tunnels[j], &b);
+			if (memcmp(&a, &b, sizeof(a)) == 0) {
+				fprintf(stderr, "%s:%d: [%s] same peer, local address and key as [tunnel %u]\n",
+					file, find_line(file, sec, NULL), sec, cfg->tunnels[j]->id);
+				return -1;
+			}
+		}
+	return 0;
+}
+
+int
+config_load(const char *path, struct dpvpn_config *cfg)
+{
+	struct rte_cfgfile_parameters params = { .comment_character = '#' };
+	struct rte_cfgfile *cf;
+	int nsec, rc = -1;
+	char **names = NULL;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+	errno = 0;
+	cf = rte_cfgfile_load_with_params(path, 0, &params);
+	if (cf == NULL) {
+		fprintf(stderr, "%s:0: cannot read or parse the file (%s)\n", path,
+			errno != 0 ? strerror(errno) : "syntax error");
+		return -1;
+	}
+	nsec = rte_cfgfile_num_sections(cf, NULL, 0);
+	names = calloc((size_t)nsec + 1, sizeof(*names));
+	if (names == NULL)
+		goto out;
+	for (int i = 0; i < nsec; i++) {
+		names[i] = calloc(1, CFG_NAME_LEN);
+		if (names[i] == NULL)
+			goto out;
+	}
+	rte_cfgfile_sections(cf, names, nsec);
+
+	if (parse_global(cf, path, cfg) < 0 || parse_port(cf, path, "outside", &cfg->outside) < 0 ||
+	    parse_port(cf, path, "inside", &cfg->inside) < 0)
+		goto out;
+	if (pkt_prefix_contains(&cfg->outside.subnet, cfg->inside.addr) ||
+	    pkt_prefix_contains(&cfg->inside.subnet, cfg->outside.addr)) {
+		fprintf(stderr, "%s:%d: [inside] address: overlaps the outside subnet\n", path,
+			find_line(path, "inside", "address"));
+		goto out;
+	}
+	cfg->tunnels = calloc((size_t)nsec + 1, sizeof(*cfg->tunnels));
+	if (cfg->tunnels == NULL)
+		goto out;
+	for (int i = 0; i < nsec; i++) {
+		const char *n = names[i];
+
+		if (strcmp(n, "dpvpn") == 0 || strcmp(n, "outside") == 0 || strcmp(n, "inside") == 0)
+			continue;
+		if (strncmp(n, "tunnel ", 7) != 0) {
+			fprintf(stderr, "%s:%d: [%s] unknown section (known: dpvpn, outside, inside, tunnel ID)\n",
+				path, find_line(path, n, NULL), n);
+			goto out;
+		}
+		if (cfg->nb_tunnels == cfg->max_tunnels) {
+			fprintf(stderr, "%s:%d: [%s] more tunnels than max_tunnels (%u)\n", path,
+				find_line(path, n, NULL), n, cfg->max_tunnels);
+			goto out;
+		}
+		/* Tunnel counters fill whole cache lines; keep them aligned. */
+		struct tunnel *t = aligned_alloc(RTE_CACHE_LINE_SIZE,
+						 RTE_ALIGN_CEIL(sizeof(*t), RTE_CACHE_LINE_SIZE));
+		if (t == NULL)
+			goto out;
+		memset(t, 0, sizeof(*t));
+		cfg->tunnels[cfg->nb_tunnels++] = t;
+		if (parse_tunnel(cf, path, n, cfg, t) < 0)
+			goto out;
+	}
+	rc = check_unique_tunnels(path, cfg);
+out:
+	if (names != NULL)
+		for (int i = 0; i < nsec; i++)
+			free(names[i]);
+	free(names);
+	rte_cfgfile_close(cf);
+	if (rc < 0)
+		config_free(cfg);
+	return rc;
+}
+
+void
+config_free(struct dpvpn_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nb_tunnels; i++) {
+		struct tunnel *t = cfg->tunnels[i];
+
+		if (t->ops != NULL && t->ops->destroy != NULL && t->priv != NULL)
+			t->ops->destroy(t);
+		free(t);
+	}
+	free(cfg->tunnels);
+	cfg->tunnels = NULL;
+	cfg->nb_tunnels = 0;
+}

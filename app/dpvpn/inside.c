@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inside RX (towards clients): route the destination to a tunnel (rte_lpm);
+ * the tunnel's owner encapsulates and sends to the peer.
+ */
+#include <rte_ip_frag.h>
+
+#include "clock.h"
+#include "dpvpn.h"
+
+bool l2_input(struct worker *w, enum port_role p, struct rte_mbuf *m);
+
+static void
+inside_one(struct worker *w, struct rte_mbuf *m)
+{
+	const uint16_t l3 = sizeof(struct rte_ether_hdr);
+	struct rte_ipv4_hdr *ip;
+	struct tunnel *t;
+	enum drop_reason r;
+
+	if (l2_input(w, PORT_INSIDE, m))
+		return;
+	r = ipv4_input_check(m, l3, &ip);
+	if (r != DROP_MAX)
+		goto drop;
+	rte_pktmbuf_adj(m, l3);
+	if (ip->dst_addr == dp.ports[PORT_INSIDE].addr || ip->dst_addr == dp.ports[PORT_OUTSIDE].addr) {
+		icmp_input(w, PORT_INSIDE, m, ip);
+		return;
+	}
+	r = DROP_IP_BAD_SOURCE;
+	if (pkt_ipv4_is_martian_source(ip->src_addr) || ip->src_addr == dp.ports[PORT_INSIDE].addr)
+		goto drop;
+	t = tunnel_table_route(&dp.tunnels, ip->dst_addr);
+	if (t == NULL) {
+		send_icmp_error(w, m, PKT_ICMP_DEST_UNREACH, 0 /* net unreachable */, 0);
+		r = DROP_NO_ROUTE;
+		goto drop;
+	}
+	if (ip->time_to_live <= 1) {
+		send_icmp_error(w, m, PKT_ICMP_TIME_EXCEEDED, 0, 0);
+		r = DROP_IP_TTL_EXPIRED;
+		goto drop;
+	}
+	pkt_ipv4_ttl_dec(ip);
+	if (t->worker == w->index)
+		tunnel_encap_owned(w, t, m);
+	else
+		handoff(w, t, m, HANDOFF_ENCAP, 0);
+	return;
+drop:
+	worker_drop(w, m, r);
+}
+
+void
+inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		inside_one(w, pkts[i]);
+	}
+}
+
+/* Adds the driver's header, the outer IPv4 header, and sends to the peer. */
+static void
+encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+	struct rte_ipv4_hdr *outer;
+	enum drop_reason r;
+	rte_be32_t nh;
+
+	r = t->ops->encap(t, m);
+	if (r != DROP_MAX)
+		goto drop;
+	outer = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*outer));
+	r = DROP_NO_MBUF;
+	if (outer == NULL)
+		goto drop;
+	outer->version_ihl = RTE_IPV4_VHL_DEF;
+	outer->type_of_service = 0;
+	outer->total_length = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));
+	outer->packet_id = rte_cpu_to_be_16(w->ip_id++);
+	outer->fragment_offset = 0;
+	outer->time_to_live = t->ttl;
+	outer->next_proto_id = t->ops->ip_proto;
+	outer->src_addr = t->local;
+	outer->dst_addr = t->peer;
+	pkt_ipv4_set_checksum(outer);
+	nh = port_next_hop(PORT_OUTSIDE, t->peer);
+	r = DROP_NO_ROUTE;
+	if (nh == 0)
+		goto drop;
+	stats_inc(&t->stats.tx_packets);
+	stats_add(&t->stats.tx_bytes, inner_len);
+	xmit_ipv4(w, PORT_OUTSIDE, nh, m, t);
+	return;
+drop:
+	tunnel_drop_pkt(t, m, r);
+}
+
+void
+tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	struct rte_mbuf *frags[16];
+	int32_t nf;
+
+	if (likely(rte_pktmbuf_pkt_len(m) <= t->mtu)) {
+		encap_one(w, t, m);
+		return;
+	}
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
+		/* Path MTU discovery: tell the sender the tunnel's MTU (RFC 1191). */
+		send_icmp_error(w, m, PKT_ICMP_DEST_UNREACH, PKT_ICMP_FRAG_NEEDED, t->mtu);
+		tunnel_drop_pkt(t, m, DROP_TOO_BIG);
+		return;
+	}
+	/* Fragment the inner packet, so each fragment travels in one outer packet. */
+	nf = rte_ipv4_fragment_packet(m, frags, RTE_DIM(frags), t->mtu, dp.pool, dp.pool);
+	if (nf < 0) {
+		tunnel_drop_pkt(t, m, nf == -ENOMEM ? DROP_NO_MBUF : DROP_TOO_BIG);
+		return;
+	}
+	rte_pktmbuf_free(m);
+	for (int32_t i = 0; i < nf; i++) {
+		/* The fragmenter leaves the header checksum to us. */
+		pkt_ipv4_set_checksum(rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *));
+		encap_one(w, t, frags[i]);
+	}
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpvpn [EAL options] -- -f FILE [--check]
+ *
+ * Start-up order: EAL, clock, configuration, mbuf pool, tunnel table, worker
+ * rings, ports, telemetry; then workers run until SIGINT/SIGTERM, and the
+ * final counters are printed.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf_dyn.h>
+
+#include "clock.h"
+#include "dpvpn.h"
+
+struct dpvpn dp;
+
+static void
+on_signal(int sig __rte_unused)
+{
+	__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [EAL options] -- -f FILE [--check]\n"
+		"  -f, --config FILE  configuration (see docs/configuration.md)\n"
+		"  --check            read the configuration, report errors and exit\n"
+		"Workers run on the EAL worker lcores (-l 0-2: lcore 0 main, 1-2 workers);\n"
+		"with a single lcore the main lcore runs the worker loop.\n",
+		prog);
+}
+
+static int
+setup_workers(void)
+{
+	unsigned lcore, i = 0;
+	int socket = (int)rte_socket_id();
+
+	dp.nb_workers = rte_lcore_count() > 1 ? rte_lcore_count() - 1 : 1;
+	dp.workers = rte_zmalloc_socket("workers", sizeof(*dp.workers) * dp.nb_workers,
+					RTE_CACHE_LINE_SIZE, socket);
+	if (dp.workers == NULL)
+		return -1;
+	for (i = 0; i < dp.nb_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+
+		dp.workers[i].index = i;
+		snprintf(name, sizeof(name), "handoff%u", i);
+		/* Many lcores hand packets to one owner: multi-producer, single-consumer. */
+		dp.workers[i].handoff = rte_ring_create(name, dp.cfg.handoff_ring, socket, RING_F_SC_DEQ);
+		if (dp.workers[i].handoff == NULL) {
+			fprintf(stderr, "dpvpn: handoff ring: %s\n", rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	i = 0;
+	if (rte_lcore_count() > 1)
+		RTE_LCORE_FOREACH_WORKER(lcore)
+			dp.workers[i++].lcore_id = lcore;
+	else
+		dp.workers[0].lcore_id = rte_get_main_lcore();
+	return 0;
+}
+
+static int
+setup_tunnels(void)
+{
+	int rc = tunnel_table_init(&dp.tunnels, "tunnels", dp.cfg.max_tunnels, dp.cfg.max_routes,
+				   (int)rte_socket_id());
+
+	if (rc < 0) {
+		fprintf(stderr, "dpvpn: tunnel table: %s\n", rte_strerror(-rc));
+		return -1;
+	}
+	for (unsigned i = 0; i < dp.cfg.nb_tunnels; i++) {
+		struct tunnel *t = dp.cfg.tunnels[i];
+
+		/* Spread tunnels over workers; each is then touched by its owner only. */
+		t->worker = (uint16_t)(i % dp.nb_workers);
+		rc = tunnel_table_add(&dp.tunnels, t);
+		if (rc < 0) {
+			fprintf(stderr, "%s: [tunnel %u] cannot be added: %s\n", dp.cfg.file, t->id,
+				rc == -EADDRINUSE ? "one of its routes belongs to another tunnel"
+						  : rte_strerror(-rc));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+drain_rings(void)
+{
+	struct rte_mbuf *m = NULL;
+
+	for (unsigned i = 0; i < dp.nb_workers; i++)
+		while (rte_ring_dequeue(dp.workers[i].handoff, (void **)&m) == 0)
+			rte_pktmbuf_free(m);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct rte_mbuf_dynfield meta_desc = {
+		.name = "dpvpn_handoff_meta",
+		.size = sizeof(struct handoff_meta),
+		.align = __alignof__(struct handoff_meta),
+	};
+	const char *file = NULL;
+	bool check_only = false;
+	int ret, opt, rc = EXIT_FAILURE;
+
+	ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "dpvpn: EAL init failed: %s\n", rte_strerror(rte_errno));
+		return EXIT_FAILURE;
+	}
+	argc -= ret;
+	argv += ret;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f':
+			file = optarg;
+			break;
+		case 'c':
+			check_only = true;
+			break;
+		default:
+			usage("dpvpn");
+			goto out_eal;
+		}
+	}
+	if (file == NULL) {
+		usage("dpvpn");
+		goto out_eal;
+	}
+	clock_init(rte_get_tsc_hz());
+	dp.start_tsc = clock_now();
+	if (config_load(file, &dp.cfg) < 0)
+		goto out_eal;
+	if (check_only) {
+		printf("%s: configuration OK (%u tunnels)\n", file, dp.cfg.nb_tunnels);
+		rc = EXIT_SUCCESS;
+		goto out_cfg;
+	}
+	dp.pool = rte_pktmbuf_pool_create("mbufs", dp.cfg.mbufs, dp.cfg.mbuf_cache, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (dp.pool == NULL) {
+		fprintf(stderr, "%s: [dpvpn] mbufs: cannot allocate %u mbufs: %s (lower mbufs or give EAL more memory with -m)\n",
+			file, dp.cfg.mbufs, rte_strerror(rte_errno));
+		goto out_cfg;
+	}
+	dp.handoff_dynfield = rte_mbuf_dynfield_register(&meta_desc);
+	if (dp.handoff_dynfield < 0 || setup_workers() < 0 || setup_tunnels() < 0 ||
+	    ports_init() < 0 || telemetry_init() < 0)
+		goto out_ports;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("dpvpn: running: %u worker(s), %u tunnel(s), outside %s, inside %s\n", dp.nb_workers,
+	       dp.tunnels.count, dp.ports[PORT_OUTSIDE].name, dp.ports[PORT_INSIDE].name);
+	fflush(stdout);
+
+	if (rte_lcore_count() > 1) {
+		for (unsigned i = 0; i < dp.nb_workers; i++)
+			rte_eal_remote_launch(worker_main, &dp.workers[i], dp.workers[i].lcore_id);
+		while (!__atomic_load_n(&dp.stop, __ATOMIC_RELAXED))
+			usleep(100000);
+		rte_eal_mp_wait_lcore();
+	} else {
+		worker_main(&dp.workers[0]);
+	}
+	printf("dpvpn: stopping\n");
+	print_final_counters(stdout);
+	rc = EXIT_SUCCESS;
+out_ports:
+	ports_stop();
+	if (dp.workers != NULL) {
+		drain_rings();
+		for (unsigned i = 0; i < dp.nb_workers; i++)
+			rte_ring_free(dp.workers[i].handoff);
+	}
+	if (dp.pool != NULL) {
+		/* Every mbuf must be back: a leak shows here and fails the tests. */
+		printf("dpvpn: mbufs in use after shutdown: %u\n", rte_mempool_in_use_count(dp.pool));
+		rte_mempool_free(dp.pool);
+	}
+	tunnel_table_fini(&dp.tunnels);
+	rte_free(dp.workers);
+out_cfg:
+	config_free(&dp.cfg);
+out_eal:
+	rte_eal_cleanup();
+	return rc;
+}

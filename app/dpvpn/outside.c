@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Outside RX (from clients): Ethernet, ARP, outer IPv4, then the tunnel
+ * driver classifies; the tunnel's owner decapsulates and forwards inside.
+ */
+#include "clock.h"
+#include "dpvpn.h"
+
+/* Frames for another unicast MAC reach us on shared segments and bridges. */
+static inline bool
+eth_for_us(const struct rte_ether_hdr *eth, const struct dp_port *port)
+{
+	return !rte_is_unicast_ether_addr(&eth->dst_addr) ||
+	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
+}
+
+/* Ethernet and ARP handling shared by both ports. Returns true if m was consumed. */
+bool
+l2_input(struct worker *w, enum port_role p, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eth)) {
+		worker_drop(w, m, DROP_ETH_TRUNCATED);
+		return true;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (!eth_for_us(eth, &dp.ports[p])) {
+		worker_drop(w, m, DROP_ETH_NOT_FOR_US);
+		return true;
+	}
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		arp_input(w, p, m);
+		return true;
+	}
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+		worker_drop(w, m, DROP_ETH_UNSUPPORTED);
+		return true;
+	}
+	return false;
+}
+
+static bool
+is_our_address(rte_be32_t a)
+{
+	return a == dp.ports[PORT_OUTSIDE].addr || a == dp.ports[PORT_INSIDE].addr;
+}
+
+static void
+outside_one(struct worker *w, struct rte_mbuf *m)
+{
+	const struct dp_port *port = &dp.ports[PORT_OUTSIDE];
+	const uint16_t l3 = sizeof(struct rte_ether_hdr);
+	struct rte_ipv4_hdr *ip;
+	struct tunnel_key k;
+	struct tunnel *t;
+	enum drop_reason r;
+	int rc = -1;
+
+	if (l2_input(w, PORT_OUTSIDE, m))
+		return;
+	r = ipv4_input_check(m, l3, &ip);
+	if (r != DROP_MAX)
+		goto drop;
+	r = DROP_IP_NOT_FOR_US;
+	if (ip->dst_addr != port->addr)
+		goto drop;
+	r = DROP_IP_BAD_SOURCE;
+	if (pkt_ipv4_is_martian_source(ip->src_addr) || is_our_address(ip->src_addr))
+		goto drop;
+	r = DROP_IP_FRAGMENT;
+	if (pkt_ipv4_is_fragment(ip))
+		goto drop;
+	r = DROP_IP_OPTIONS;
+	if (pkt_ipv4_hdr_len(ip) != sizeof(*ip))
+		goto drop;
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		rte_pktmbuf_adj(m, l3);
+		icmp_input(w, PORT_OUTSIDE, m, ip);
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	for (unsigned i = 0; config_drivers[i] != NULL && rc == -1; i++)
+		if (config_drivers[i]->ip_proto == ip->next_proto_id)
+			rc = config_drivers[i]->classify(m, ip, l3 + sizeof(*ip), &k);
+	if (rc != DROP_MAX) {
+		r = rc >= 0 ? (enum drop_reason)rc
+		    : ip->next_proto_id == IPPROTO_GRE ? DROP_GRE_BAD_VERSION
+						       : DROP_IP_UNKNOWN_PROTOCOL;
+		goto drop;
+	}
+	t = tunnel_table_lookup(&dp.tunnels, &k);
+	r = DROP_NO_TUNNEL;
+	if (t == NULL)
+		goto drop;
+	if (t->worker == w->index)
+		tunnel_decap_owned(w, t, m, l3 + sizeof(*ip));
+	else
+		handoff(w, t, m, HANDOFF_DECAP, l3 + sizeof(*ip));
+	return;
+drop:
+	worker_drop(w, m, r);
+}
+
+void
+outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		outside_one(w, pkts[i]);
+	}
+}
+
+void
+tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
+{
+	struct rte_ipv4_hdr *ip;
+	struct tunnel *to;
+	enum drop_reason r;
+	rte_be32_t nh;
+
+	r = t->ops->decap(t, m, l4_off);
+	if (r != DROP_MAX)
+		goto drop;
+	if (ipv4_input_check(m, 0, &ip) != DROP_MAX) {
+		r = DROP_INNER_MALFORMED;
+		goto drop;
+	}
+	r = DROP_INNER_SPOOFED;
+	if (t->source_check && tunnel_table_route(&dp.tunnels, ip->src_addr) != t)
+		goto drop;
+	stats_inc(&t->stats.rx_packets);
+	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
+	if (is_our_address(ip->dst_addr)) {
+		/* A ping to us through the tunnel is answered back into it. */
+		r = ip->next_proto_id == IPPROTO_ICMP && !pkt_ipv4_is_fragment(ip) && m->nb_segs == 1
+			    ? pkt_icmp_echo_to_reply(ip, rte_pktmbuf_pkt_len(m))
+			    : DROP_IP_UNKNOWN_PROTOCOL;
+		if (r != DROP_MAX)
+			goto drop;
+		stats_inc(&w->stats.icmp_echo_replies);
+		tunnel_encap_owned(w, t, m);
+		return;
+	}
+	if (ip->time_to_live <= 1) {
+		send_icmp_error(w, m, PKT_ICMP_TIME_EXCEEDED, 0, 0);
+		r = DROP_IP_TTL_EXPIRED;
+		goto drop;
+	}
+	pkt_ipv4_ttl_dec(ip);
+	to = tunnel_table_route(&dp.tunnels, ip->dst_addr);
+	if (to != NULL) {
+		/* Client to client: hairpin into the other tunnel, never back into this one. */
+		r = DROP_NO_ROUTE;
+		if (to == t)
+			goto drop;
+		if (to->worker == w->index)
+			tunnel_encap_owned(w, to, m);
+		else
+			handoff(w, to, m, HANDOFF_ENCAP, 0);
+		return;
+	}
+	nh = port_next_hop(PORT_INSIDE, ip->dst_addr);
+	r = DROP_NO_ROUTE;
+	if (nh == 0)
+		goto drop;
+	xmit_ipv4(w, PORT_INSIDE, nh, m, t);
+	return;
+drop:
+	tunnel_drop_pkt(t, m, r);
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The run-to-completion loop of a worker lcore: poll its RX queue on both
+ * ports, then its handoff ring (packets of tunnels it owns that arrived on
+ * other lcores), flush TX, and do housekeeping every 100 ms.
+ */
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+
+#include "clock.h"
+#include "dpvpn.h"
+
+#define HOUSEKEEPING_MS 100
+#define ICMP_ERRORS_PER_PERIOD 100 /* 1000 per second per worker */
+
+static void
+handoff_input(struct worker *w, struct rte_mbuf **pkts, unsigned n)
+{
+	stats_add(&w->stats.handoff_in, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct handoff_meta *hm = handoff_meta(pkts[i]);
+		struct tunnel *t = tunnel_table_at(&dp.tunnels, hm->tunnel_index);
+
+		if (unlikely(t == NULL)) {
+			/* The tunnel went away while the packet was in the ring. */
+			worker_drop(w, pkts[i], DROP_NO_TUNNEL);
+			continue;
+		}
+		if (hm->dir == HANDOFF_DECAP)
+			tunnel_decap_owned(w, t, pkts[i], hm->l4_off);
+		else
+			tunnel_encap_owned(w, t, pkts[i]);
+	}
+}
+
+/* Keeps the next hops we need resolved before traffic needs them. */
+static void
+resolve_next_hops(struct worker *w, uint64_t now)
+{
+	struct rte_ether_addr mac;
+
+	if (w->index == 0)
+		for (int p = 0; p < PORT_MAX; p++) {
+			struct dp_port *port = &dp.ports[p];
+			enum neigh_result r;
+
+			if (port->gateway == 0)
+				continue;
+			r = neigh_lookup(&port->neigh, port->gateway, now, &mac);
+			if (r == NEIGH_MISS_REQUEST || r == NEIGH_OK_REFRESH)
+				xmit_arp_request(w, (enum port_role)p, port->gateway);
+		}
+	/* On-link tunnel peers, each by the worker that owns the tunnel. */
+	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
+		struct tunnel *t = dp.tunnels.by_index[i];
+		enum neigh_result r;
+
+		if (t == NULL || t->worker != w->index ||
+		    !pkt_prefix_contains(&dp.ports[PORT_OUTSIDE].subnet, t->peer))
+			continue;
+		r = neigh_lookup(&dp.ports[PORT_OUTSIDE].neigh, t->peer, now, &mac);
+		if (r == NEIGH_MISS_REQUEST || r == NEIGH_OK_REFRESH)
+			xmit_arp_request(w, PORT_OUTSIDE, t->peer);
+	}
+}
+
+static void
+housekeeping(struct worker *w, uint64_t now)
+{
+	w->next_housekeeping = now + clock_ms_to_ticks(HOUSEKEEPING_MS);
+	w->icmp_tokens = ICMP_ERRORS_PER_PERIOD;
+	resolve_next_hops(w, now);
+}
+
+int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct rte_mbuf *pkts[BURST];
+	const struct dp_port *out = &dp.ports[PORT_OUTSIDE], *in = &dp.ports[PORT_INSIDE];
+	const bool rx_out = w->index < out->nb_rxq, rx_in = w->index < in->nb_rxq;
+	const uint16_t q = (uint16_t)w->index;
+	uint64_t idle_ticks = clock_us_to_ticks(dp.cfg.idle_sleep_us);
+	uint64_t last_work = clock_now(), prev_end = last_work;
+
+	w->lcore_id = rte_lcore_id();
+	w->next_housekeeping = 0;
+	while (!__atomic_load_n(&dp.stop, __ATOMIC_RELAXED)) {
+		uint64_t t0 = clock_now();
+		unsigned total = 0, n;
+
+		if (rx_out) {
+			n = rte_eth_rx_burst(out->port_id, q, pkts, BURST);
+			if (n) {
+				stats_add(&w->stats.rx[PORT_OUTSIDE], n);
+				outside_input(w, pkts, (uint16_t)n);
+				total += n;
+			}
+		}
+		if (rx_in) {
+			n = rte_eth_rx_burst(in->port_id, q, pkts, BURST);
+			if (n) {
+				stats_add(&w->stats.rx[PORT_INSIDE], n);
+				inside_input(w, pkts, (uint16_t)n);
+				total += n;
+			}
+		}
+		n = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, BURST, NULL);
+		if (n) {
+			handoff_input(w, pkts, n);
+			total += n;
+		}
+		if (unlikely(t0 >= w->next_housekeeping))
+			housekeeping(w, t0);
+		worker_flush(w);
+
+		uint64_t t1 = clock_now();
+		/* total includes idle sleeps, so busy/total is the share of the core we used. */
+		stats_add(&w->stats.total_cycles, t1 - prev_end);
+		prev_end = t1;
+		if (total) {
+			stats_add(&w->stats.busy_cycles, t1 - t0);
+			last_work = t1;
+		} else if (idle_ticks && t1 - last_work > idle_ticks) {
+			/* Shared machines (tests, demos): yield the core when there is nothing to do. */
+			usleep(dp.cfg.idle_sleep_us);
+		}
+	}
+	worker_flush(w);
+	return 0;
+}

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_telemetry.h>
+
+#include "gre.h"
+
+int
+gre_parse(const uint8_t *p, uint32_t len, struct gre_info *gi)
+{
+	uint16_t off = 4;
+
+	if (len < 4)
+		return DROP_GRE_TRUNCATED;
+	gi->flags = (uint16_t)(p[0] << 8 | p[1]);
+	if ((gi->flags & GRE_VERSION_MASK) != 0)
+		return -1;
+	if (gi->flags & GRE_MUST_BE_ZERO)
+		return DROP_GRE_BAD_FLAGS;
+	gi->proto = (uint16_t)(p[2] << 8 | p[3]);
+	gi->hdr_len = gre_hdr_len(gi->flags & GRE_F_CSUM, gi->flags & GRE_F_KEY, gi->flags & GRE_F_SEQ);
+	if (len < gi->hdr_len)
+		return DROP_GRE_TRUNCATED;
+	if (gi->flags & GRE_F_CSUM)
+		off += 4;
+	gi->key = 0;
+	if (gi->flags & GRE_F_KEY) {
+		memcpy(&gi->key, p + off, 4);
+		off += 4;
+	}
+	gi->seq = 0;
+	if (gi->flags & GRE_F_SEQ) {
+		rte_be32_t s;
+
+		memcpy(&s, p + off, 4);
+		gi->seq = rte_be_to_cpu_32(s);
+	}
+	return DROP_MAX;
+}
+
+static int
+parse_key(const struct tunnel_conf *c, const char *name, bool *has, rte_be32_t *key)
+{
+	uint64_t v;
+
+	if (c->get(c, name) == NULL)
+		return 0;
+	if (tunnel_conf_uint(c, name, 0, 0, UINT32_MAX, &v) < 0)
+		return -1;
+	*has = true;
+	*key = rte_cpu_to_be_32((uint32_t)v);
+	return 0;
+}
+
+static int
+gre_configure(struct tunnel *t, const struct tunnel_conf *c)
+{
+	struct gre_tunnel *g = calloc(1, sizeof(*g));
+
+	if (g == NULL)
+		return c->error(c, "protocol", "out of memory");
+	t->priv = g;
+	/* "key" sets both directions, like ip-link's key; ikey/okey override one. */
+	if (parse_key(c, "key", &g->has_ikey, &g->ikey) < 0)
+		return -1;
+	g->has_okey = g->has_ikey;
+	g->okey = g->ikey;
+	if (parse_key(c, "ikey", &g->has_ikey, &g->ikey) < 0 ||
+	    parse_key(c, "okey", &g->has_okey, &g->okey) < 0)
+		return -1;
+	if (tunnel_conf_bool(c, "sequence", false, &g->seq) < 0 ||
+	    tunnel_conf_bool(c, "checksum", false, &g->csum) < 0)
+		return -1;
+	return 0;
+}
+
+static void
+gre_key(const struct tunnel *t, struct tunnel_key *k)
+{
+	const struct gre_tunnel *g = t->priv;
+
+	k->peer = t->peer;
+	k->local = t->local;
+	k->ip_proto = IPPROTO_GRE;
+	k->variant = g->has_ikey;
+	k->proto_key = g->has_ikey ? g->ikey : 0;
+}
+
+static int
+gre_classify(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
+	     struct tunnel_key *k)
+{
+	struct gre_info gi;
+	int rc;
+
+	if (rte_pktmbuf_data_len(m) < l4_off)
+		return DROP_GRE_TRUNCATED;
+	rc = gre_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, l4_off),
+		       rte_pktmbuf_data_len(m) - l4_off, &gi);
+	if (rc != DROP_MAX)
+		return rc;
+	k->peer = ip->src_addr;
+	k->local = ip->dst_addr;
+	k->ip_proto = IPPROTO_GRE;
+	k->variant = (gi.flags & GRE_F_KEY) != 0;
+	k->proto_key = gi.key;
+	return DROP_MAX;
+}
+
+/* Serial-number comparison (RFC 1982): is a before b? */
+static inline bool
+seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static enum drop_reason
+gre_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
+{
+	struct gre_tunnel *g = t->priv;
+	struct gre_info gi;
+
+	/* classify validated the header on the receiving lcore; parse again for the fields. */
+	if (gre_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, l4_off),
+		      rte_pktmbuf_data_len(m) - l4_off, &gi) != DROP_MAX)
+		return DROP_GRE_TRUNCATED;
+	if (gi.flags & GRE_F_CSUM) {
+		uint32_t len = rte_pktmbuf_pkt_len(m) - l4_off;
+		uint16_t sum;
+
+		if (rte_raw_cksum_mbuf(m, l4_off, len, &sum) != 0 || sum != 0xffff)
+			return DROP_GRE_BAD_CHECKSUM;
+	} else if (g->csum) {
+		return DROP_CHECKSUM_MISSING;
+	}
+	if (gi.proto != RTE_ETHER_TYPE_IPV4)
+		return DROP_GRE_UNKNOWN_PROTO;
+	if (g->seq) {
+		/* RFC 2890 2.2: without a reorder window, anything not newer is discarded. */
+		if (!(gi.flags & GRE_F_SEQ))
+			return DROP_SEQ_MISSING;
+		if (g->rx_seen && seq_before(gi.seq, g->rx_next))
+			return DROP_SEQ_OLD;
+		g->rx_next = gi.seq + 1;
+		g->rx_seen = true;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)(l4_off + gi.hdr_len));
+	return DROP_MAX;
+}
+
+static enum drop_reason
+gre_encap(struct tunnel *t, struct rte_mbuf *m)
+{
+	struct gre_tunnel *g = t->priv;
+	uint16_t len = gre_hdr_len(g->csum, g->has_okey, g->seq);
+	uint16_t flags = (g->csum ? GRE_F_CSUM : 0) | (g->has_okey ? GRE_F_KEY : 0) |
+			 (g->seq ? GRE_F_SEQ : 0);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, len);
+	uint8_t *opt;
+
+	if (p == NULL)
+		return DROP_NO_MBUF;
+	p[0] = (uint8_t)(flags >> 8);
+	p[1] = (uint8_t)flags;
+	p[2] = RTE_ETHER_TYPE_IPV4 >> 8;
+	p[3] = RTE_ETHER_TYPE_IPV4 & 0xff;
+	opt = p + 4;
+	if (g->csum) {
+		memset(opt, 0, 4);
+		opt += 4;
+	}
+	if (g->has_okey) {
+		memcpy(opt, &g->okey, 4);
+		opt += 4;
+	}
+	if (g->seq) {
+		rte_be32_t s = rte_cpu_to_be_32(g->tx_seq++);
+
+		memcpy(opt, &s, 4);
+	}
+	if (g->csum) {
+		uint16_t sum = 0;
+
+		if (rte_raw_cksum_mbuf(m, 0, rte_pktmbuf_pkt_len(m), &sum) != 0)
+			return DROP_GRE_TRUNCATED;
+		sum = (uint16_t)~sum;
+		memcpy(p + 4, &sum, 2);
+	}
+	return DROP_MAX;
+}
+
+static void
+gre_telemetry(const struct tunnel *t, struct rte_tel_data *d)
+{
+	const struct gre_tunnel *g = t->priv;
+
+	if (g->has_ikey)
+		rte_tel_data_add_dict_u64(d, "ikey", rte_be_to_cpu_32(g->ikey));
+	if (g->has_okey)
+		rte_tel_data_add_dict_u64(d, "okey", rte_be_to_cpu_32(g->okey));
+	rte_tel_data_add_dict_string(d, "sequence", g->seq ? "yes" : "no");
+	rte_tel_data_add_dict_string(d, "checksum", g->csum ? "yes" : "no");
+	if (g->seq) {
+		rte_tel_data_add_dict_u64(d, "tx_seq", __atomic_load_n(&g->tx_seq, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(d, "rx_next", __atomic_load_n(&g->rx_next, __ATOMIC_RELAXED));
+	}
+}
+
+static void
+gre_destroy(struct tunnel *t)
+{
+	free(t->priv);
+	t->priv = NULL;
+}
+
+const struct tunnel_ops gre_ops = {
+	.name = "gre",
+	.ip_proto = IPPROTO_GRE,
+	.overhead = 16, /* 4 + checksum + key + sequence */
+	.configure = gre_configure,
+	.key = gre_key,
+	.classify = gre_classify,
+	.decap = gre_decap,
+	.encap = gre_encap,
+	.telemetry = gre_telemetry,
+	.destroy = gre_destroy,
+};

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet helpers that know no tunnel protocol: address parsing, IPv4 header
+ * checks, TTL, ARP and ICMP echo built in place. Pure functions over header
+ * bytes, so unit tests need no EAL.
+ *
+ * Addresses on the wire and in configuration are rte_be32_t (network order);
+ * rte_lpm wants host order, and its callers convert at that boundary.
+ */
+#ifndef DPVPN_PKT_H
+#define DPVPN_PKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+
+#include "stats.h"
+
+/* An IPv4 prefix; addr is masked to depth. */
+struct pkt_prefix {
+	rte_be32_t addr;
+	uint8_t depth;
+};
+
+/* "192.0.2.1" -> network order. Returns 0, or -1 if not a dotted quad. */
+int pkt_parse_ipv4(const char *s, rte_be32_t *out);
+/* "10.0.0.0/24"; a bare address is /32. Host bits must be zero unless keep_host. */
+int pkt_parse_prefix(const char *s, struct pkt_prefix *out, bool keep_host, rte_be32_t *host);
+/* "02:00:00:00:00:01" */
+int pkt_parse_mac(const char *s, struct rte_ether_addr *out);
+/* Writes "a.b.c.d" into buf (at least 16 bytes) and returns buf. */
+char *pkt_format_ipv4(rte_be32_t a, char *buf, size_t len);
+
+static inline rte_be32_t
+pkt_prefix_mask(uint8_t depth)
+{
+	return depth == 0 ? 0 : rte_cpu_to_be_32(~0u << (32 - depth));
+}
+
+static inline bool
+pkt_prefix_contains(const struct pkt_prefix *p, rte_be32_t a)
+{
+	return (a & pkt_prefix_mask(p->depth)) == p->addr;
+}
+
+/*
+ * Checks an IPv4 header: version, IHL, total length within avail (bytes from
+ * the header to the end of the packet), header checksum when verify_csum.
+ * Returns DROP_MAX when the header is good, else the reason to drop.
+ */
+enum drop_reason pkt_ipv4_check(const struct rte_ipv4_hdr *ip, uint32_t avail, bool verify_csum);
+
+static inline uint16_t
+pkt_ipv4_hdr_len(const struct rte_ipv4_hdr *ip)
+{
+	return (uint16_t)((ip->version_ihl & 0x0f) * 4);
+}
+
+static inline bool
+pkt_ipv4_is_fragment(const struct rte_ipv4_hdr *ip)
+{
+	return (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0;
+}
+
+static inline bool
+pkt_ipv4_is_martian_source(rte_be32_t src)
+{
+	uint32_t s = rte_be_to_cpu_32(src);
+
+	/* 0.0.0.0/8, 127.0.0.0/8, multicast and reserved 224.0.0.0/3 */
+	return (s >> 24) == 0 || (s >> 24) == 127 || (s >> 29) == 7;
+}
+
+/* Decrements TTL and patches the checksum incrementally (RFC 1624). */
+static inline void
+pkt_ipv4_ttl_dec(struct rte_ipv4_hdr *ip)
+{
+	uint32_t c = rte_be_to_cpu_16(ip->hdr_checksum) + 0x0100;
+
+	ip->time_to_live--;
+	c = (c & 0xffff) + (c >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)c);
+}
+
+/* Fills the header checksum of a complete IPv4 header (options included). */
+void pkt_ipv4_set_checksum(struct rte_ipv4_hdr *ip);
+
+/*
+ * ARP over Ethernet/IPv4. pkt_arp_check validates len bytes starting at the
+ * ARP header; returns DROP_MAX when usable.
+ */
+enum drop_reason pkt_arp_check(const struct rte_arp_hdr *arp, uint32_t len);
+/* Turns a request for our address into the reply, in place (Ethernet too). */
+void pkt_arp_to_reply(struct rte_ether_hdr *eth, const struct rte_ether_addr *our_mac);
+/* Writes a broadcast who-has request (Ethernet + ARP, 42 bytes) into buf. */
+void pkt_arp_write_request(void *buf, const struct rte_ether_addr *our_mac, rte_be32_t our_ip,
+			   rte_be32_t target);
+
+/*
+ * ICMP echo: checks type and checksum over len bytes at icmp, then turns the
+ * packet into the reply in place (addresses swapped, TTL reset, both sums
+ * recomputed). Returns DROP_MAX on success.
+ */
+enum drop_reason pkt_icmp_echo_to_reply(struct rte_ipv4_hdr *ip, uint32_t ip_len);
+
+/* ICMP types DPDK 22.11 does not name. */
+#define PKT_ICMP_DEST_UNREACH 3
+#define PKT_ICMP_FRAG_NEEDED 4 /* code of PKT_ICMP_DEST_UNREACH */
+#define PKT_ICMP_TIME_EXCEEDED 11
+
+struct rte_mbuf;
+struct rte_mempool;
+/*
+ * Builds an ICMP error (type, code; mtu for "fragmentation needed") from src
+ * about the IPv4 packet at the start of orig: a new mbuf from pool holding
+ * IPv4 + ICMP + the original header and 8 bytes of its payload (RFC 792).
+ * Returns NULL when none may be sent (the original is itself an ICMP error or
+ * a non-first fragment, or has a broadcast/multicast/martian source) or pool
+ * is empty. orig is not consumed.
+ */
+struct rte_mbuf *pkt_icmp_error(const struct rte_mbuf *orig, struct rte_mempool *pool,
+				uint8_t type, uint8_t code, uint16_t mtu, rte_be32_t src);
+
+/* Sets outer MACs: dst then src. */
+static inline void
+pkt_eth_set(struct rte_ether_hdr *eth, const struct rte_ether_addr *dst,
+	    const struct rte_ether_addr *src, uint16_t ether_type)
+{
+	rte_ether_addr_copy(dst, &eth->dst_addr);
+	rte_ether_addr_copy(src, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(ether_type);
+}
+
+#endif

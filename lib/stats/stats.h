@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Counters shared between one writer (the lcore that owns them) and readers
+ * (telemetry). Writers use a relaxed load+store, readers a relaxed load: no
+ * locked instructions on the data path, no torn reads.
+ *
+ * Every dropped packet is counted under exactly one named reason.
+ */
+#ifndef DPVPN_STATS_H
+#define DPVPN_STATS_H
+
+#include <stdint.h>
+
+/* X(enum suffix, telemetry name, meaning) */
+#define DPVPN_DROP_REASONS(X)                                                          \
+	X(ETH_TRUNCATED, "eth_truncated", "frame shorter than an Ethernet header")     \
+	X(ETH_NOT_FOR_US, "eth_not_for_us", "unicast frame for another MAC address")   \
+	X(ETH_UNSUPPORTED, "eth_unsupported", "ethertype other than IPv4 or ARP")      \
+	X(ARP_MALFORMED, "arp_malformed", "ARP not Ethernet/IPv4 or truncated")        \
+	X(ARP_NOT_FOR_US, "arp_not_for_us", "ARP request for another host")            \
+	X(IP_TRUNCATED, "ip_truncated", "shorter than its IPv4 header or total length") \
+	X(IP_BAD_VERSION, "ip_bad_version", "IP version is not 4")                     \
+	X(IP_BAD_HEADER_LEN, "ip_bad_header_len", "IHL below 5")                       \
+	X(IP_BAD_CHECKSUM, "ip_bad_checksum", "IPv4 header checksum wrong")            \
+	X(IP_OPTIONS, "ip_options", "outer IPv4 header carries options")               \
+	X(IP_FRAGMENT, "ip_fragment", "outer IPv4 fragment (not reassembled)")         \
+	X(IP_NOT_FOR_US, "ip_not_for_us", "outer destination is not our address")      \
+	X(IP_BAD_SOURCE, "ip_bad_source", "source is multicast, broadcast or ours")    \
+	X(IP_TTL_EXPIRED, "ip_ttl_expired", "TTL would reach 0 when forwarded")        \
+	X(IP_UNKNOWN_PROTOCOL, "ip_unknown_protocol", "IP protocol not served here")   \
+	X(ICMP_MALFORMED, "icmp_malformed", "ICMP truncated or bad checksum")          \
+	X(ICMP_UNHANDLED, "icmp_unhandled", "ICMP to us that is not an echo request")  \
+	X(GRE_TRUNCATED, "gre_truncated", "shorter than its GRE header")               \
+	X(GRE_BAD_VERSION, "gre_bad_version", "GRE version not served by any driver")  \
+	X(GRE_BAD_FLAGS, "gre_bad_flags", "GRE routing or reserved bits set")          \
+	X(GRE_BAD_CHECKSUM, "gre_bad_checksum", "GRE checksum wrong")                  \
+	X(GRE_UNKNOWN_PROTO, "gre_unknown_proto", "GRE payload is not IPv4")           \
+	X(NO_TUNNEL, "no_tunnel", "no tunnel for this peer, local address and key")   \
+	X(SEQ_MISSING, "seq_missing", "tunnel requires sequence numbers, none sent")   \
+	X(SEQ_OLD, "seq_old", "sequence number at or below the last delivered")        \
+	X(CHECKSUM_MISSING, "checksum_missing", "tunnel requires GRE checksums")       \
+	X(INNER_MALFORMED, "inner_malformed", "inner IPv4 header invalid")             \
+	X(INNER_SPOOFED, "inner_spoofed", "inner source not routed to this tunnel")    \
+	X(NO_ROUTE, "no_route", "no tunnel or next hop for the destination")           \
+	X(TOO_BIG, "too_big", "larger than the path MTU with DF set")                  \
+	X(NEIGH_UNRESOLVED, "neigh_unresolved", "next hop MAC not resolved yet")       \
+	X(NEIGH_TABLE_FULL, "neigh_table_full", "neighbour table full")                \
+	X(HANDOFF_FULL, "handoff_full", "owner lcore's handoff ring full")             \
+	X(TX_FULL, "tx_full", "transmit queue full")                                   \
+	X(NO_MBUF, "no_mbuf", "mbuf pool empty when a reply was needed")
+
+enum drop_reason {
+#define DPVPN_DROP_ENUM(e, n, d) DROP_##e,
+	DPVPN_DROP_REASONS(DPVPN_DROP_ENUM)
+#undef DPVPN_DROP_ENUM
+	DROP_MAX
+};
+
+/* Telemetry name of a reason ("ip_bad_checksum"); "unknown" when out of range. */
+const char *stats_drop_name(enum drop_reason r);
+/* One-line meaning of a reason, for docs and CLI. */
+const char *stats_drop_meaning(enum drop_reason r);
+
+static inline void
+stats_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
+static inline void
+stats_inc(uint64_t *c)
+{
+	stats_add(c, 1);
+}
+
+static inline uint64_t
+stats_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+#endif

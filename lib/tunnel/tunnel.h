@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tunnels and the table that finds them.
+ *
+ * A tunnel is owned by one worker lcore: only that lcore touches its state
+ * and writes its counters. Outside packets are found by a protocol key
+ * (rte_hash), inside packets by destination prefix (rte_lpm). Each protocol
+ * is a driver behind struct tunnel_ops (drivers/<proto>).
+ */
+#ifndef DPVPN_TUNNEL_H
+#define DPVPN_TUNNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "pkt.h"
+#include "stats.h"
+
+struct rte_hash;
+struct rte_lpm;
+struct rte_tel_data;
+struct tunnel;
+
+/* What outside packets are matched on. Drivers fill it; unused fields stay 0. */
+struct tunnel_key {
+	rte_be32_t peer;        /* outer source of received packets */
+	rte_be32_t local;       /* outer destination of received packets */
+	uint32_t proto_key;     /* GRE key, PPTP call id, UDP ports, peer id... */
+	uint8_t ip_proto;       /* IPPROTO_GRE, IPPROTO_UDP */
+	uint8_t variant;        /* driver-defined, e.g. GRE key present */
+	uint16_t pad;
+};
+
+struct tunnel_stats {
+	uint64_t rx_packets;    /* decapsulated and delivered inside */
+	uint64_t rx_bytes;      /* inner bytes of those */
+	uint64_t tx_packets;    /* encapsulated and sent to the peer */
+	uint64_t tx_bytes;      /* inner bytes of those */
+	uint64_t drops[DROP_MAX];
+} __rte_cache_aligned;
+
+/* Configuration access for drivers: reading a key marks it as known. */
+struct tunnel_conf {
+	const char *(*get)(const struct tunnel_conf *c, const char *key);
+	/* Prints "FILE:LINE: [section] key: message" and returns -1. */
+	int (*error)(const struct tunnel_conf *c, const char *key, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	void *ctx;
+};
+
+/* Reads "yes/no/true/false/on/off/1/0"; absent keys give def. -1 on a bad value. */
+int tunnel_conf_bool(const struct tunnel_conf *c, const char *key, bool def, bool *out);
+/* Reads an unsigned integer within [min, max]; absent keys give def. */
+int tunnel_conf_uint(const struct tunnel_conf *c, const char *key, uint64_t def, uint64_t min,
+		     uint64_t max, uint64_t *out);
+
+struct tunnel_ops {
+	const char *name;       /* "protocol = <name>" in the configuration */
+	uint8_t ip_proto;       /* outer IP protocol it listens on */
+	uint16_t overhead;      /* most bytes encap adds in front of the inner packet */
+
+	/* Reads driver keys and sets up t->priv. */
+	int (*configure)(struct tunnel *t, const struct tunnel_conf *c);
+	/* The key outside packets of t are found by. */
+	void (*key)(const struct tunnel *t, struct tunnel_key *k);
+	/*
+	 * Any lcore: parses the protocol header at l4_off (after the outer IPv4
+	 * header) and fills k. Returns DROP_MAX, a drop reason, or -1 when the
+	 * packet belongs to another driver of the same IP protocol.
+	 */
+	int (*classify)(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
+			struct tunnel_key *k);
+	/* Owner lcore: checks and strips everything up to the inner IPv4 header. */
+	enum drop_reason (*decap)(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
+	/* Owner lcore: prepends the protocol header; the caller adds outer IPv4 + Ethernet. */
+	enum drop_reason (*encap)(struct tunnel *t, struct rte_mbuf *m);
+	/* Adds driver fields to a telemetry dict. */
+	void (*telemetry)(const struct tunnel *t, struct rte_tel_data *d);
+	void (*destroy)(struct tunnel *t);
+};
+
+#define TUNNEL_MAX_ROUTES 64
+
+struct tunnel {
+	struct tunnel_stats stats;      /* first: its own cache lines */
+	const struct tunnel_ops *ops;
+	void *priv;                     /* driver state */
+	uint32_t id;                    /* operator-visible id */
+	uint32_t index;                 /* slot in the table, LPM next hop */
+	uint16_t worker;                /* owner worker index */
+	uint16_t mtu;                   /* largest inner packet sent without DF trouble */
+	rte_be32_t local;               /* outer source address */
+	rte_be32_t peer;                /* outer destination address */
+	uint8_t ttl;                    /* outer TTL */
+	uint8_t nb_routes;
+	bool source_check;              /* inner source must route back into this tunnel */
+	char name[32];
+	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
+};
+
+struct tunnel_table {
+	struct rte_hash *by_key;
+	struct rte_lpm *routes;
+	struct tunnel **by_index;
+	uint32_t capacity;
+	uint32_t count;
+};
+
+int tunnel_table_init(struct tunnel_table *tt, const char *name, uint32_t capacity,
+		      uint32_t max_routes, int socket);
+void tunnel_table_fini(struct tunnel_table *tt);
+/* Inserts t (ops, peer, local set) and its routes. Returns 0 or a negative errno. */
+int tunnel_table_add(struct tunnel_table *tt, struct tunnel *t);
+
+struct tunnel *tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k);
+struct tunnel *tunnel_table_route(const struct tunnel_table *tt, rte_be32_t dst);
+struct tunnel *tunnel_table_by_id(const struct tunnel_table *tt, uint32_t id);
+
+static inline struct tunnel *
+tunnel_table_at(const struct tunnel_table *tt, uint32_t index)
+{
+	return index < tt->capacity ? tt->by_index[index] : NULL;
+}
+
+static inline void
+tunnel_drop(struct tunnel *t, enum drop_reason r)
+{
+	stats_inc(&t->stats.drops[r]);
+}
+
+#endif

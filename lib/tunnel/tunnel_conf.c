@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "tunnel.h"
+
+int
+tunnel_conf_bool(const struct tunnel_conf *c, const char *key, bool def, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	const char *v = c->get(c, key);
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	for (unsigned i = 0; i < RTE_DIM(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return c->error(c, key, "'%s' is not a boolean (use yes or no)", v);
+}
+
+int
+tunnel_conf_uint(const struct tunnel_conf *c, const char *key, uint64_t def, uint64_t min,
+		 uint64_t max, uint64_t *out)
+{
+	const char *v = c->get(c, key);
+	unsigned long long n;
+	char *end;
+
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	errno = 0;
+	n = strtoull(v, &end, 0);
+	if (errno != 0 || end == v || *end != '\0' || v[0] == '-')
+		return c->error(c, key, "'%s' is not an unsigned integer", v);
+	if (n < min || n > max)
+		return c->error(c, key, "%llu is outside [%llu, %llu]", n,
+				(unsigned long long)min, (unsigned long long)max);
+	*out = n;
+	return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_lpm.h>
+#include <rte_malloc.h>
+
+#include "tunnel.h"
+
+int
+tunnel_table_init(struct tunnel_table *tt, const char *name, uint32_t capacity,
+		  uint32_t max_routes, int socket)
+{
+	char hname[RTE_HASH_NAMESIZE];
+	struct rte_hash_parameters hp = {
+		.name = hname,
+		.entries = capacity < 8 ? 8 : capacity,
+		.key_len = sizeof(struct tunnel_key),
+		.hash_func = rte_jhash,
+		.socket_id = socket,
+		/* Sessions come and go from the control thread while workers look up. */
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+	struct rte_lpm_config lc = {
+		.max_rules = max_routes,
+		.number_tbl8s = 1 << 12,
+	};
+
+	memset(tt, 0, sizeof(*tt));
+	snprintf(hname, sizeof(hname), "%s_key", name);
+	tt->by_key = rte_hash_create(&hp);
+	if (tt->by_key == NULL)
+		return -rte_errno;
+	snprintf(hname, sizeof(hname), "%s_lpm", name);
+	tt->routes = rte_lpm_create(hname, socket, &lc);
+	tt->by_index = rte_zmalloc_socket("tunnels", sizeof(*tt->by_index) * capacity, 0, socket);
+	if (tt->routes == NULL || tt->by_index == NULL) {
+		tunnel_table_fini(tt);
+		return -ENOMEM;
+	}
+	tt->capacity = capacity;
+	return 0;
+}
+
+void
+tunnel_table_fini(struct tunnel_table *tt)
+{
+	rte_hash_free(tt->by_key);
+	rte_lpm_free(tt->routes);
+	rte_free(tt->by_index);
+	memset(tt, 0, sizeof(*tt));
+}
+
+int
+tunnel_table_add(struct tunnel_table *tt, struct tunnel *t)
+{
+	struct tunnel_key k;
+	uint32_t idx;
+	int rc;
+
+	if (tt->count >= tt->capacity)
+		return -ENOSPC;
+	for (idx = 0; idx < tt->capacity && tt->by_index[idx] != NULL; idx++)
+		;
+	memset(&k, 0, sizeof(k));
+	t->ops->key(t, &k);
+	if (rte_hash_lookup(tt->by_key, &k) >= 0)
+		return -EEXIST;
+	t->index = idx;
+	for (unsigned i = 0; i < t->nb_routes; i++) {
+		uint32_t nh;
+		uint32_t a = rte_be_to_cpu_32(t->routes[i].addr);
+
+		/* The same prefix in two tunnels is a configuration error, not a silent override. */
+		if (rte_lpm_is_rule_present(tt->routes, a, t->routes[i].depth, &nh) == 1) {
+			for (unsigned j = 0; j < i; j++)
+				rte_lpm_delete(tt->routes, rte_be_to_cpu_32(t->routes[j].addr),
+					       t->routes[j].depth);
+			return -EADDRINUSE;
+		}
+		rc = rte_lpm_add(tt->routes, a, t->routes[i].depth, idx);
+		if (rc < 0)
+			return rc;
+	}
+	rc = rte_hash_add_key_data(tt->by_key, &k, t);
+	if (rc < 0)
+		return rc;
+	tt->by_index[idx] = t;
+	tt->count++;
+	return 0;
+}
+
+struct tunnel *
+tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k)
+{
+	void *data;
+
+	if (rte_hash_lookup_data(tt->by_key, k, &data) < 0)
+		return NULL;
+	return data;
+}
+
+struct tunnel *
+tunnel_table_route(const struct tunnel_table *tt, rte_be32_t dst)
+{
+	uint32_t nh;
+
+	if (rte_lpm_lookup(tt->routes, rte_be_to_cpu_32(dst), &nh) != 0)
+		return NULL;
+	return tunnel_table_at(tt, nh);
+}
+
+struct tunnel *
+tunnel_table_by_id(const struct tunnel_table *tt, uint32_t id)
+{
+	/* Telemetry only: a scan is fine and needs no second index. */
+	for (uint32_t i = 0; i < tt->capacity; i++) {
+		struct tunnel *t = tt->by_index[i];
+
+		if (t != NULL && t->id == id)
+			return t;
+	}
+	return NULL;
+}
