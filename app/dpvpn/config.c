@@ -409,6 +409,47 @@ check_unique_tunnels(const char *file, struct dpvpn_config *cfg)
 	return 0;
 }
 
+/* rte_cfgfile reports syntax errors only to the log and without the file: check first. */
+static int
+check_syntax(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	int n = 0, rc = 0;
+	bool in_section = false;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s:0: cannot open: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *hash = strchr(line, '#');
+
+		n++;
+		if (hash != NULL)
+			*hash = '\0';
+		p = trim(p);
+		if (*p == '\0')
+			continue;
+		if (*p == '[') {
+			if (strchr(p, ']') == NULL) {
+				fprintf(stderr, "%s:%d: syntax error: '[' without ']'\n", path, n);
+				rc = -1;
+			}
+			in_section = true;
+		} else if (strchr(p, '=') == NULL || *p == '=') {
+			fprintf(stderr, "%s:%d: syntax error: expected 'key = value', '[section]' or '# comment'\n",
+				path, n);
+			rc = -1;
+		} else if (!in_section) {
+			fprintf(stderr, "%s:%d: syntax error: key before any [section]\n", path, n);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 int
 config_load(const char *path, struct dpvpn_config *cfg)
 {
@@ -419,6 +460,8 @@ config_load(const char *path, struct dpvpn_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+	if (check_syntax(path) < 0)
+		return -1;
 	errno = 0;
 	cf = rte_cfgfile_load_with_params(path, 0, &params);
 	if (cf == NULL) {

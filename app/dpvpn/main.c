@@ -22,8 +22,6 @@
 #include "clock.h"
 #include "dpvpn.h"
 
-struct dpvpn dp;
-
 static void
 on_signal(int sig __rte_unused)
 {

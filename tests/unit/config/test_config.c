@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The configuration parser: a good file parses to the right values; each bad
+ * one fails with "FILE:LINE: [section] key: ..." naming the right line.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "gre.h"
+
+static char path[64];
+static char errbuf[4096];
+
+static const char *good =
+	"# a comment\n"
+	"[dpvpn]\n"
+	"mbufs = 4095\n"
+	"idle_sleep_us = 10\n"
+	"[outside]\n"
+	"device = net_null0\n"
+	"address = 192.0.2.1/24\n"
+	"gateway = 192.0.2.254\n"
+	"static_neighbors = 192.0.2.9 02:00:00:00:00:09, 192.0.2.10 02:00:00:00:00:0a\n"
+	"[inside]\n"
+	"device = net_null1\n"
+	"devargs = copy=1\n"
+	"address = 10.0.0.1/24\n"
+	"[tunnel 7]\n"
+	"protocol = gre\n"
+	"name = branch-7\n"
+	"peer = 198.51.100.7\n"
+	"key = 42\n"
+	"sequence = yes\n"
+	"routes = 10.7.0.0/16, 10.8.1.0/24\n"
+	"[tunnel 8]\n"
+	"protocol = gre\n"
+	"peer = 198.51.100.8\n"
+	"okey = 9\n";
+
+/* Writes text to the temp file and loads it, capturing stderr into errbuf. */
+static int
+load(const char *text, struct dpvpn_config *cfg)
+{
+	FILE *f = fopen(path, "w");
+	FILE *err = tmpfile();
+	int saved = dup(2), rc;
+	size_t n;
+
+	fputs(text, f);
+	fclose(f);
+	fflush(stderr);
+	dup2(fileno(err), 2);
+	rc = config_load(path, cfg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(err);
+	n = fread(errbuf, 1, sizeof(errbuf) - 1, err);
+	errbuf[n] = '\0';
+	fclose(err);
+	return rc;
+}
+
+static void
+test_good(void)
+{
+	struct dpvpn_config cfg;
+
+	CHECK(load(good, &cfg) == 0);
+	CHECK_EQ(errbuf[0], 0);
+	CHECK_EQ(cfg.mbufs, 4095);
+	CHECK_EQ(cfg.idle_sleep_us, 10);
+	CHECK_EQ(cfg.max_tunnels, 1024); /* default */
+	CHECK(strcmp(cfg.outside.device, "net_null0") == 0);
+	CHECK(cfg.outside.addr == RTE_BE32(0xc0000201) && cfg.outside.subnet.depth == 24);
+	CHECK(cfg.outside.gateway == RTE_BE32(0xc00002fe));
+	CHECK_EQ(cfg.outside.nb_static, 2);
+	CHECK_EQ(cfg.outside.static_neigh[1].mac.addr_bytes[5], 0x0a);
+	CHECK(strcmp(cfg.inside.devargs, "copy=1") == 0);
+	CHECK_EQ(cfg.nb_tunnels, 2);
+	if (cfg.nb_tunnels == 2) {
+		struct tunnel *t = cfg.tunnels[0];
+		struct gre_tunnel *g = t->priv;
+
+		CHECK_EQ(t->id, 7);
+		CHECK(strcmp(t->name, "branch-7") == 0);
+		CHECK(t->local == cfg.outside.addr);
+		CHECK_EQ(t->nb_routes, 2);
+		CHECK_EQ(t->routes[1].depth, 24);
+		CHECK_EQ(t->mtu, 1500 - 20 - 16);
+		CHECK(g->has_ikey && g->has_okey && g->ikey == RTE_BE32(42) && g->seq && !g->csum);
+		g = cfg.tunnels[1]->priv;
+		CHECK(!g->has_ikey && g->has_okey && g->okey == RTE_BE32(9));
+	}
+	config_free(&cfg);
+}
+
+/* Replaces the first occurrence of from in good with to, expects failure mentioning want. */
+static void
+expect_error(const char *from, const char *to, const char *want)
+{
+	struct dpvpn_config cfg;
+	char text[4096], prefix[128];
+	const char *at = strstr(good, from);
+
+	if (at == NULL) {
+		CHECK(at != NULL);
+		return;
+	}
+	snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
+	snprintf(prefix, sizeof(prefix), "%s:", path);
+	CHECK(load(text, &cfg) < 0);
+	if (strstr(errbuf, want) == NULL || strncmp(errbuf, prefix, strlen(prefix)) != 0) {
+		fprintf(stderr, "expected '%s' in: %s", want, errbuf);
+		CHECK(!"error message");
+	} else {
+		CHECK(1);
+	}
+}
+
+static void
+test_errors(void)
+{
+	/* Line numbers: the good text has "mbufs" on line 3, "peer" of tunnel 7 on line 17. */
+	expect_error("mbufs = 4095", "mbufs = lots", ":3: [dpvpn] mbufs: 'lots' is not an unsigned integer");
+	expect_error("mbufs = 4095", "mbufs = 12", ":3: [dpvpn] mbufs: 12 is outside");
+	expect_error("idle_sleep_us = 10", "idle_sleeps = 10", ":4: [dpvpn] idle_sleeps: unknown key");
+	expect_error("address = 192.0.2.1/24", "address = 192.0.2.1", ":7: [outside] address: '192.0.2.1' is not ADDRESS/PREFIX");
+	expect_error("gateway = 192.0.2.254", "gateway = 192.0.3.254", ":8: [outside] gateway: not inside");
+	expect_error("192.0.2.9 02:00:00:00:00:09", "192.0.2.9 02:00:00:00:09", ":9: [outside] static_neighbors:");
+	expect_error("device = net_null1\n", "", "[inside] device: missing");
+	expect_error("peer = 198.51.100.7", "peer = 198.51.100.700", ":17: [tunnel 7] peer: '198.51.100.700' is not an IPv4 address");
+	expect_error("peer = 198.51.100.7", "peer = 224.0.0.1", ":17: [tunnel 7] peer: not a unicast address");
+	expect_error("key = 42", "key = 4294967296", ":18: [tunnel 7] key: 4294967296 is outside");
+	expect_error("sequence = yes", "sequence = maybe", ":19: [tunnel 7] sequence: 'maybe' is not a boolean");
+	expect_error("routes = 10.7.0.0/16", "routes = 10.7.0.1/16", ":20: [tunnel 7] routes: '10.7.0.1/16' is not a prefix");
+	expect_error("protocol = gre\nname", "protocol = ipip\nname", ":15: [tunnel 7] protocol: unknown protocol 'ipip'");
+	expect_error("[tunnel 8]", "[tunnel eight]", "[tunnel eight] section name must be 'tunnel ID'");
+	expect_error("[tunnel 8]", "[tunnel 7]", "[tunnel 7] duplicate tunnel id");
+	expect_error("[tunnel 8]", "[tunel 8]", "[tunel 8] unknown section");
+	expect_error("peer = 198.51.100.8", "peer = 198.51.100.7\nkey = 42", "same peer");
+	expect_error("address = 10.0.0.1/24", "address = 192.0.2.5/24", "[inside] address: overlaps");
+	expect_error("[dpvpn]", "[dpvpn", ":2: syntax error: '[' without ']'");
+	expect_error("mbufs = 4095", "mbufs 4095", ":3: syntax error: expected 'key = value'");
+	expect_error("# a comment\n", "orphan = 1\n", ":1: syntax error: key before any [section]");
+}
+
+int
+main(void)
+{
+	struct dpvpn_config cfg;
+
+	snprintf(path, sizeof(path), "/tmp/dpvpn-test-config-%d.ini", (int)getpid());
+	test_good();
+	test_errors();
+	unlink(path);
+	CHECK(config_load("/nonexistent/dpvpn.ini", &cfg) < 0);
+	return check_summary("config");
+}
