@@ -86,7 +86,7 @@ worker_main(void *arg)
 	uint64_t last_work = clock_now(), prev_end = last_work;
 
 	w->lcore_id = rte_lcore_id();
-	w->next_housekeeping = 0;
+	housekeeping(w, clock_now());
 	while (!__atomic_load_n(&dp.stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = clock_now();
 		unsigned total = 0, n;
