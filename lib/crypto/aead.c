@@ -332,6 +332,35 @@ complete(IMB_JOB *job, bool enc)
 	op->status = AEAD_OK;
 }
 
+/* GCM skips the job manager: with VAES one buffer already fills the vector
+ * units, and the direct call saves the job bookkeeping that dominates at
+ * 64 B (the aesni_gcm PMD does the same). */
+static void
+gcm_direct(struct aead_engine *e, struct aead_op *op, bool enc)
+{
+	const struct aead_key *k = op->key;
+	struct gcm_context_data ctx;
+	uint8_t *p = op->buf + op->cipher_off;
+	uint8_t tag[16];
+
+	if (k->algo == AEAD_AES128_GCM) {
+		if (enc)
+			IMB_AES128_GCM_ENC(e->mgr, &k->u.gcm, &ctx, p, p, op->cipher_len, op->iv,
+					   op->aad, op->aad_len, op->tag, 16);
+		else
+			IMB_AES128_GCM_DEC(e->mgr, &k->u.gcm, &ctx, p, p, op->cipher_len, op->iv,
+					   op->aad, op->aad_len, tag, 16);
+	} else {
+		if (enc)
+			IMB_AES256_GCM_ENC(e->mgr, &k->u.gcm, &ctx, p, p, op->cipher_len, op->iv,
+					   op->aad, op->aad_len, op->tag, 16);
+		else
+			IMB_AES256_GCM_DEC(e->mgr, &k->u.gcm, &ctx, p, p, op->cipher_len, op->iv,
+					   op->aad, op->aad_len, tag, 16);
+	}
+	op->status = (enc || tag_equal(tag, op->tag, 16)) ? AEAD_OK : AEAD_ERR_AUTH;
+}
+
 #define CHUNK 64
 
 static unsigned
@@ -352,6 +381,10 @@ burst(struct aead_engine *e, struct aead_op *ops, unsigned n, bool enc)
 
 			if (st != AEAD_OK) {
 				op->status = (int16_t)st;
+				continue;
+			}
+			if (algos[op->key->algo].cipher == IMB_CIPHER_GCM) {
+				gcm_direct(e, op, enc);
 				continue;
 			}
 			op->status = AEAD_ERR_ENGINE;   /* until the job returns */
