@@ -371,15 +371,17 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	if (tunnel_conf_uint(&c, "ttl", 64, 1, 255, &n) < 0)
 		return -1;
 	t->ttl = (uint8_t)n;
-	mtu_max = cfg->outside.mtu - sizeof(struct rte_ipv4_hdr) - t->ops->overhead;
-	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
-		return -1;
-	t->mtu = (uint16_t)n;
 	if (tunnel_conf_bool(&c, "source_check", true, &t->source_check) < 0 ||
 	    parse_routes(&s, t) < 0)
 		return -1;
+	t->overhead = t->ops->overhead;
 	if (t->ops->configure(t, &c) < 0)
 		return -1;
+	/* The largest inner packet whose outer packet still fits the outside MTU. */
+	mtu_max = cfg->outside.mtu - sizeof(struct rte_ipv4_hdr) - t->overhead;
+	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
+		return -1;
+	t->mtu = (uint16_t)n;
 	return check_unknown_keys(&s);
 }
 

@@ -75,6 +75,7 @@ gre_configure(struct tunnel *t, const struct tunnel_conf *c)
 	if (tunnel_conf_bool(c, "sequence", false, &g->seq) < 0 ||
 	    tunnel_conf_bool(c, "checksum", false, &g->csum) < 0)
 		return -1;
+	t->overhead = gre_hdr_len(g->csum, g->has_okey, g->seq);
 	return 0;
 }
 

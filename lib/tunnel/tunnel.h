@@ -64,7 +64,7 @@ struct tunnel_ops {
 	uint8_t ip_proto;       /* outer IP protocol it listens on */
 	uint16_t overhead;      /* most bytes encap adds in front of the inner packet */
 
-	/* Reads driver keys and sets up t->priv. */
+	/* Reads driver keys, sets up t->priv and t->overhead (default: ops->overhead). */
 	int (*configure)(struct tunnel *t, const struct tunnel_conf *c);
 	/* The key outside packets of t are found by. */
 	void (*key)(const struct tunnel *t, struct tunnel_key *k);
@@ -94,6 +94,7 @@ struct tunnel {
 	uint32_t index;                 /* slot in the table, LPM next hop */
 	uint16_t worker;                /* owner worker index */
 	uint16_t mtu;                   /* largest inner packet sent without DF trouble */
+	uint16_t overhead;              /* bytes encap adds with this tunnel's options (driver sets) */
 	rte_be32_t local;               /* outer source address */
 	rte_be32_t peer;                /* outer destination address */
 	uint8_t ttl;                    /* outer TTL */

@@ -90,7 +90,8 @@ test_good(void)
 		CHECK(t->local == cfg.outside.addr);
 		CHECK_EQ(t->nb_routes, 2);
 		CHECK_EQ(t->routes[1].depth, 24);
-		CHECK_EQ(t->mtu, 1500 - 20 - 16);
+		CHECK_EQ(t->mtu, 1500 - 20 - 12); /* GRE with key and sequence */
+		CHECK_EQ(cfg.tunnels[1]->mtu, 1500 - 20 - 8); /* GRE with a key */
 		CHECK(g->has_ikey && g->has_okey && g->ikey == RTE_BE32(42) && g->seq && !g->csum);
 		g = cfg.tunnels[1]->priv;
 		CHECK(!g->has_ikey && g->has_okey && g->okey == RTE_BE32(9));
