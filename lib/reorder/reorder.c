@@ -46,6 +46,8 @@ struct reorder_block {
 	struct reorder_window *win;
 	uint32_t fifo_head, fifo_tail;     /* free-running indices */
 	uint32_t idle_since;               /* when held last fell to zero */
+	uint32_t deadline;                 /* no gap expires before this (lower bound) */
+	uint32_t mask;                     /* window size - 1 of the owner */
 	uint8_t list;
 	uint64_t *bits;
 	struct rte_mbuf **slot;
@@ -63,6 +65,7 @@ struct reorder_ctx {
 	unsigned int shift;       /* ticks >> shift = time units (~1 us) */
 	uint64_t units_per_s;
 	int socket_id;
+	uint32_t now;             /* time of the last push: for drains at sink flush */
 	uint64_t reclaimed, nobuf;
 	struct reorder_block *free;
 	struct blist busy, idle;
@@ -125,11 +128,13 @@ bit_test(const uint64_t *bits, uint32_t p)
 }
 
 static inline void
-sink_bind(struct reorder_sink *s, struct reorder_window *w)
+sink_out(struct reorder_sink *s)
 {
-	if (unlikely(s->win != w)) {
-		reorder_sink_flush(s);
-		s->win = w;
+	if (s->n) {
+		uint16_t n = s->n;
+
+		s->n = 0;
+		s->fn(s->win, s->pkts, n, s->arg);
 	}
 }
 
@@ -138,7 +143,27 @@ sink_put(struct reorder_sink *s, struct rte_mbuf *m)
 {
 	s->pkts[s->n++] = m;
 	if (unlikely(s->n == s->cap))
-		reorder_sink_flush(s);
+		sink_out(s);
+}
+
+static void settle(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_sink *s);
+
+/* The sink carries one window at a time: finish the previous one first. */
+static void
+sink_switch(struct reorder_sink *s, struct reorder_window *w)
+{
+	if (s->win != NULL) {
+		settle(s->ctx, s->win, s);
+		sink_out(s);
+	}
+	s->win = w;
+}
+
+static inline void
+sink_bind(struct reorder_sink *s, struct reorder_window *w)
+{
+	if (unlikely(s->win != w))
+		sink_switch(s, w);
 }
 
 /* ---- block lists ---- */
@@ -190,6 +215,15 @@ went_idle(struct reorder_ctx *ctx, struct reorder_block *b, uint32_t now)
 	b->fifo_head = b->fifo_tail;
 	b->idle_since = now;
 	move_to(ctx, b, L_IDLE);
+}
+
+/* First packet filed: the gap it reveals expires one hold time from now. */
+static void
+went_busy(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_block *b,
+	  uint32_t now)
+{
+	b->deadline = now + w->hold;
+	move_to(ctx, b, L_BUSY);
 }
 
 /* Detach a block whose window holds nothing. Past history falls back to clean_from. */
@@ -274,6 +308,7 @@ block_attach(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t now)
 		return NULL;
 	}
 	b->win = w;
+	b->mask = mask_of(w);
 	b->fifo_head = b->fifo_tail = 0;
 	b->idle_since = now;
 	b->list = L_IDLE;
@@ -287,7 +322,7 @@ block_attach(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t now)
 /* ---- adaptive hold ---- */
 
 static void
-adapt(struct reorder_window *w, uint32_t sample)
+adapt(struct reorder_window *w, uint32_t sample, uint32_t now)
 {
 	uint64_t h;
 
@@ -306,30 +341,56 @@ adapt(struct reorder_window *w, uint32_t sample)
 	h = RTE_MAX(h, (uint64_t)w->hold_min);
 	h = RTE_MIN(h, (uint64_t)w->hold_max);
 	__atomic_store_n(&w->hold, (uint32_t)h, __ATOMIC_RELAXED);
+	if (w->blk)
+		w->blk->deadline = now; /* the cached deadline used the old hold */
 }
 
 /* ---- moving the edge (window has a block) ---- */
 
-/* Deliver the run of held packets at the edge. */
+/* Mark k numbers from position p on as delivered in the history bitmap. */
+static inline void
+bits_set_run(uint64_t *bits, uint32_t p, uint32_t k, uint32_t mask)
+{
+	while (k) {
+		uint32_t off = p & 63, n = RTE_MIN(k, 64 - off);
+		uint32_t left = mask + 1 - p; /* stop at the end of the ring */
+
+		n = RTE_MIN(n, left);
+		bits[p >> 6] |= (n == 64 ? ~0ull : ((1ull << n) - 1)) << off;
+		p = (p + n) & mask;
+		k -= n;
+	}
+}
+
+/* Deliver the run of held packets at the edge, a sink-full at a time. */
 static void
 drain(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_block *b,
       uint32_t now, struct reorder_sink *sink)
 {
-	uint32_t mask = mask_of(w), next = w->next, held = w->held, n = 0;
-	struct rte_mbuf *m;
+	uint32_t mask = b->mask, next = w->next, held = w->held, total = 0;
 
-	while ((m = b->slot[next & mask]) != NULL) {
-		b->slot[next & mask] = NULL;
-		bit_set(b->bits, next & mask);
-		sink_put(sink, m);
-		next++;
-		n++;
+	for (;;) {
+		struct rte_mbuf **out = sink->pkts + sink->n;
+		uint32_t room = sink->cap - sink->n, k = 0;
+		struct rte_mbuf *m;
+
+		while (k < room && (m = b->slot[(next + k) & mask]) != NULL) {
+			b->slot[(next + k) & mask] = NULL;
+			out[k++] = m;
+		}
+		bits_set_run(b->bits, next & mask, k, mask);
+		next += k;
+		total += k;
+		sink->n += k;
+		if (k < room)
+			break;
+		sink_out(sink);
 	}
 	set_next(w, next);
-	if (n) {
-		set_held(w, held - n);
-		STAT_ADD(w, accepted, n);
-		if (held == n)
+	if (total) {
+		set_held(w, held - total);
+		STAT_ADD(w, accepted, total);
+		if (held == total)
 			went_idle(ctx, b, now);
 	}
 }
@@ -396,11 +457,24 @@ expire(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t now,
 
 	while (w->held) {
 		uint32_t s = fifo_front(ctx, w, b);
+		uint32_t deadline = b->ts[s & b->mask] + w->hold;
 
-		if (now - b->ts[s & mask_of(w)] < w->hold)
+		if ((int32_t)(now - deadline) < 0) {
+			b->deadline = deadline;
 			return;
+		}
 		advance_to(ctx, w, b, s, now, sink);
 	}
+}
+
+/* Deliver the run filed at the edge (pushes only file packets). */
+static void
+settle(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_sink *s)
+{
+	struct reorder_block *b = w->blk;
+
+	if (w->held && b->slot[w->next & b->mask] != NULL)
+		drain(ctx, w, b, ctx->now, s);
 }
 
 /* Deliver everything held in order; the edge stops after the last held packet. */
@@ -512,7 +586,7 @@ behind(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq, struct r
 		}
 		/* Late after its gap was given up: the hold looks too short. */
 		if ((w->flags & F_ADAPTIVE) && w->hold < w->hold_max)
-			adapt(w, w->hold * 2);
+			adapt(w, w->hold * 2, now);
 	}
 	if (evidence(w, seq, now, false)) {
 		resync(ctx, w, seq, m, now, sink);
@@ -540,46 +614,62 @@ push_off(struct reorder_window *w, uint32_t seq, struct rte_mbuf *m, struct reor
 	sink_put(sink, m);
 }
 
-/* Ahead of the edge with a gap before it: wait in the block. */
+/* Pool at its cap: behave like the window is off for this gap. */
 static void
-hold_packet(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
-	    struct rte_mbuf *m, uint32_t now, struct reorder_sink *sink)
+no_block(struct reorder_window *w, uint32_t seq, struct rte_mbuf *m, struct reorder_sink *sink)
 {
-	struct reorder_block *b = w->blk;
-	uint32_t p = seq & mask_of(w);
+	STAT_ADD(w, nobuf, 1);
+	STAT_ADD(w, lost, seq - w->next);
+	w->clean_from = seq;
+	set_next(w, seq + 1);
+	STAT_ADD(w, accepted, 1);
+	sink_put(sink, m);
+}
 
-	if (b == NULL && (b = block_attach(ctx, w, now)) == NULL) {
-		/* Pool at its cap: behave like the window is off for this gap. */
-		STAT_ADD(w, nobuf, 1);
-		STAT_ADD(w, lost, seq - w->next);
-		w->clean_from = seq;
-		set_next(w, seq + 1);
-		STAT_ADD(w, accepted, 1);
-		sink_put(sink, m);
-		return;
-	}
-	if (b->slot[p] != NULL) {
+/* File a packet inside the window (at the edge or with a gap before it); the
+ * deliverable run is drained at the next sink flush or window switch. */
+static inline void
+file_packet(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_block *b,
+	    uint32_t seq, struct rte_mbuf *m, uint32_t now, uint32_t diff)
+{
+	uint32_t p = seq & b->mask;
+
+	if (unlikely(b->slot[p] != NULL)) {
 		STAT_ADD(w, duplicated, 1);
 		drop(w, m);
 		return;
 	}
-	if (unlikely(b->fifo_tail - b->fifo_head == ctx->fifo_mask + 1))
+	if (w->held == 0)
+		went_busy(ctx, w, b, now);
+	else if (unlikely(diff == 0 && (w->flags & F_ADAPTIVE)))
+		adapt(w, now - b->ts[fifo_front(ctx, w, b) & b->mask], now); /* gap filled */
+	if (unlikely(b->fifo_tail - b->fifo_head > ctx->fifo_mask))
 		fifo_compact(ctx, w, b);
 	b->slot[p] = m;
 	b->ts[p] = now;
 	b->fifo[b->fifo_tail++ & ctx->fifo_mask] = seq;
-	if (w->held == 0)
-		move_to(ctx, b, L_BUSY);
 	set_held(w, w->held + 1);
-	STAT_ADD(w, buffered, 1);
+	STAT_ADD(w, buffered, diff != 0);
 	w->far_count = 0;
 }
 
+static void
+file_or_degrade(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
+		struct rte_mbuf *m, uint32_t now, struct reorder_sink *sink)
+{
+	struct reorder_block *b = w->blk;
+
+	if (b == NULL && (b = block_attach(ctx, w, now)) == NULL)
+		no_block(w, seq, m, sink);
+	else
+		file_packet(ctx, w, b, seq, m, now, seq - w->next);
+}
+
 /* Move the edge so that seq (ahead of the window) fits at its top, giving up
- * what lies below, then place seq. */
+ * what lies below, then file seq. */
 static void
 slide(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq, struct rte_mbuf *m,
-      uint32_t now, uint64_t now_ticks, struct reorder_sink *sink)
+      uint32_t now, struct reorder_sink *sink)
 {
 	uint32_t target = seq - mask_of(w);
 
@@ -591,73 +681,36 @@ slide(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq, struct rt
 		w->clean_from = target;
 		set_next(w, target);
 	}
-	if (seq == w->next) {
-		/* the drain reached seq: deliver it as an in-order arrival */
-		reorder_push(ctx, w, seq, m, now_ticks, sink);
-		return;
-	}
-	hold_packet(ctx, w, seq, m, now, sink);
+	file_or_degrade(ctx, w, seq, m, now, sink);
 }
 
-void
-reorder_push(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
-	     struct rte_mbuf *m, uint64_t now_ticks, struct reorder_sink *sink)
+/* Everything but "in the window": behind the edge, or beyond the window. */
+static void
+push_slow(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq, struct rte_mbuf *m,
+	  uint32_t now, struct reorder_sink *sink)
 {
-	uint32_t now = units(ctx, now_ticks);
-	uint32_t size = mask_of(w) + 1;
-	uint32_t diff;
+	uint32_t size = mask_of(w) + 1, diff = seq - w->next;
 
-	sink_bind(sink, w);
-	if (unlikely(!(w->flags & F_SYNCED))) {
-		sync_at(w, seq, m, sink);
-		return;
-	}
-	if (unlikely(w->flags & F_OFF)) {
-		push_off(w, seq, m, sink);
-		return;
-	}
-	if (w->held)
-		expire(ctx, w, now, sink);
-
-	diff = seq - w->next;
-	if (likely(diff == 0)) {
-		struct reorder_block *b = w->blk;
-
-		w->far_count = 0;
-		/* Keep clean_from within 2^31 of the edge for serial compares. */
-		if (unlikely(seq - w->clean_from > INT32_MAX))
-			w->clean_from = seq - size;
-		if (likely(b == NULL)) {
-			set_next(w, seq + 1);
-			STAT_ADD(w, accepted, 1);
-			sink_put(sink, m);
-			return;
-		}
-		if (w->held && (w->flags & F_ADAPTIVE))
-			adapt(w, now - b->ts[fifo_front(ctx, w, b) & (size - 1)]);
-		bit_set(b->bits, seq & (size - 1));
-		set_next(w, seq + 1);
-		STAT_ADD(w, accepted, 1);
-		sink_put(sink, m);
-		if (w->held)
-			drain(ctx, w, b, now, sink);
-		return;
-	}
-	if (diff < size) {
-		hold_packet(ctx, w, seq, m, now, sink);
-		return;
-	}
 	if ((int32_t)diff < 0) {
 		behind(ctx, w, seq, m, now, sink);
 		return;
 	}
-	/* Beyond the window. With the window half full this is overflow of a busy
-	 * tunnel, not a jump: slide (give up the oldest gaps) by at most a window.
-	 * Otherwise only consistent evidence moves the edge: a slide if the
-	 * distance is modest (the numbers between count as lost), a resync if not. */
+	/* The edge may lag behind a run filed but not yet drained. */
+	if (w->held) {
+		settle(ctx, w, sink);
+		diff = seq - w->next;
+		if (diff < size) {
+			file_or_degrade(ctx, w, seq, m, now, sink);
+			return;
+		}
+	}
+	/* With the window half full this is overflow of a busy tunnel, not a jump:
+	 * slide (give up the oldest gaps) by at most a window. Otherwise only
+	 * consistent evidence moves the edge: a slide if the distance is modest
+	 * (the numbers between count as lost), a resync if not. */
 	if ((w->blk && diff < 2 * size && w->held >= size / 2) ||
 	    (evidence(w, seq, now, true) && diff < REORDER_SLIDE_MAX * size)) {
-		slide(ctx, w, seq, m, now, now_ticks, sink);
+		slide(ctx, w, seq, m, now, sink);
 		return;
 	}
 	if (w->far_count >= w->resync_after) {
@@ -666,6 +719,108 @@ reorder_push(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
 	}
 	STAT_ADD(w, far_ahead, 1);
 	drop(w, m);
+}
+
+/* Every case; reorder_push() below only inlines the two common ones. */
+static void __attribute__((noinline))
+push_general(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
+	     struct rte_mbuf *m, uint32_t now, struct reorder_sink *sink)
+{
+	struct reorder_block *b = w->blk;
+	uint32_t diff;
+
+	sink_bind(sink, w);
+	if (unlikely((w->flags & (F_SYNCED | F_OFF)) != F_SYNCED)) {
+		if (!(w->flags & F_SYNCED))
+			sync_at(w, seq, m, sink);
+		else
+			push_off(w, seq, m, sink);
+		return;
+	}
+	ctx->now = now;
+	diff = seq - w->next;
+	if (likely(w->held == 0)) {
+		if (likely(diff == 0)) {
+			/* in order with nothing waiting: straight through */
+			if (b != NULL)
+				bit_set(b->bits, seq & b->mask);
+			/* keep clean_from within 2^31 of the edge for serial compares */
+			if (unlikely(seq - w->clean_from > INT32_MAX))
+				w->clean_from = seq - mask_of(w) - 1;
+			set_next(w, seq + 1);
+			STAT_ADD(w, accepted, 1);
+			w->far_count = 0;
+			sink_put(sink, m);
+			return;
+		}
+	} else if (unlikely((int32_t)(now - b->deadline) >= 0)) {
+		/* a gap may have run out of hold: checked on every arrival */
+		expire(ctx, w, now, sink);
+		diff = seq - w->next;
+		b = w->blk;
+	}
+	if (likely(diff <= mask_of(w))) {
+		if (unlikely(b == NULL) && (b = block_attach(ctx, w, now)) == NULL) {
+			no_block(w, seq, m, sink);
+			return;
+		}
+		file_packet(ctx, w, b, seq, m, now, diff);
+		return;
+	}
+	push_slow(ctx, w, seq, m, now, sink);
+}
+
+static void __attribute__((noinline))
+sink_out_cold(struct reorder_sink *s)
+{
+	sink_out(s);
+}
+
+/*
+ * The fast path, kept small enough to need no saved registers: an in-order
+ * packet with nothing waiting goes straight to the sink; a packet inside the
+ * window of a tunnel already reordering is filed. Anything else (first gap,
+ * expiry due, copy, out of window, adaptive sample, unsynced, off) takes
+ * push_general().
+ */
+void
+reorder_push(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
+	     struct rte_mbuf *m, uint64_t now_ticks, struct reorder_sink *sink)
+{
+	uint32_t now = units(ctx, now_ticks);
+	struct reorder_block *b = w->blk;
+	uint32_t diff = seq - w->next, held = w->held, p;
+
+	if (unlikely(sink->win != w || (w->flags & (F_SYNCED | F_OFF)) != F_SYNCED))
+		goto general;
+	ctx->now = now;
+	if (held == 0) {
+		if (unlikely(diff != 0 || seq - w->clean_from > INT32_MAX))
+			goto general;
+		if (b != NULL)
+			bit_set(b->bits, seq & b->mask);
+		set_next(w, seq + 1);
+		STAT_ADD(w, accepted, 1);
+		w->far_count = 0;
+		sink->pkts[sink->n++] = m;
+		if (unlikely(sink->n == sink->cap))
+			sink_out_cold(sink);
+		return;
+	}
+	p = seq & b->mask;
+	if (unlikely((int32_t)(now - b->deadline) >= 0 || diff > b->mask || b->slot[p] != NULL ||
+		     b->fifo_tail - b->fifo_head > ctx->fifo_mask ||
+		     (diff == 0 && (w->flags & F_ADAPTIVE))))
+		goto general;
+	b->slot[p] = m;
+	b->ts[p] = now;
+	b->fifo[b->fifo_tail++ & ctx->fifo_mask] = seq;
+	set_held(w, held + 1);
+	STAT_ADD(w, buffered, diff != 0);
+	w->far_count = 0;
+	return;
+general:
+	push_general(ctx, w, seq, m, now, sink);
 }
 
 void
@@ -679,6 +834,25 @@ reorder_push_burst(struct reorder_ctx *ctx, struct reorder_window *w, const uint
 }
 
 void
+reorder_sink_flush(struct reorder_sink *s)
+{
+	if (s->win != NULL)
+		settle(s->ctx, s->win, s);
+	sink_out(s);
+	/* unbound: the window may be torn down after the burst */
+	s->win = NULL;
+}
+
+static void
+sweep_one(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t now,
+	  struct reorder_sink *sink)
+{
+	sink_bind(sink, w);
+	if (w->held && (int32_t)(now - w->blk->deadline) >= 0)
+		expire(ctx, w, now, sink);
+}
+
+void
 reorder_sweep(struct reorder_ctx *ctx, struct reorder_window *w, uint64_t now_ticks,
 	      struct reorder_sink *sink)
 {
@@ -687,9 +861,9 @@ reorder_sweep(struct reorder_ctx *ctx, struct reorder_window *w, uint64_t now_ti
 
 	if (b == NULL)
 		return;
-	sink_bind(sink, w);
-	if (w->held)
-		expire(ctx, w, now, sink);
+	ctx->now = now;
+	sweep_one(ctx, w, now, sink);
+	settle(ctx, w, sink);
 	if (w->held == 0 && now - b->idle_since >= ctx->release_idle)
 		block_release(ctx, b);
 }
@@ -700,10 +874,15 @@ reorder_sweep_all(struct reorder_ctx *ctx, uint64_t now_ticks, struct reorder_si
 	uint32_t now = units(ctx, now_ticks);
 	struct reorder_block *b, *nb;
 
+	ctx->now = now;
 	for (b = ctx->busy.head; b != NULL; b = nb) {
 		nb = b->next; /* expire may move b to the idle list */
-		sink_bind(sink, b->win);
-		expire(ctx, b->win, now, sink);
+		sweep_one(ctx, b->win, now, sink);
+	}
+	if (sink->win != NULL) {
+		settle(ctx, sink->win, sink);
+		sink_out(sink);
+		sink->win = NULL;
 	}
 	/* The idle list is in order of idle_since: stop at the first young one. */
 	while ((b = ctx->idle.head) != NULL && now - b->idle_since >= ctx->release_idle)
@@ -718,7 +897,7 @@ reorder_flush(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_
 	if (b == NULL)
 		return;
 	sink_bind(sink, w);
-	flush_held(ctx, w, b->idle_since, sink);
+	flush_held(ctx, w, ctx->now, sink);
 	block_release(ctx, b);
 }
 

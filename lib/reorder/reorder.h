@@ -93,13 +93,17 @@ struct reorder_window {
 /*
  * Where delivered packets go. The caller owns pkts[cap]; the library appends
  * and calls fn when the array is full or the window changes, so one fn call
- * carries packets of one window, in order. Call reorder_sink_flush() at the
- * end of each RX burst. fn must not push into the same window.
+ * carries packets of one window, in order. Like rte_reorder's insert + drain,
+ * a push only files the packet; the run that became deliverable is drained
+ * when the sink moves to another window or at reorder_sink_flush(), which the
+ * caller must call at the end of every RX burst (and after sweeps). fn must
+ * not push into the same window.
  */
 typedef void (*reorder_deliver_fn)(struct reorder_window *w, struct rte_mbuf **pkts,
 				   uint16_t n, void *arg);
 
 struct reorder_sink {
+	struct reorder_ctx *ctx;
 	struct rte_mbuf **pkts;
 	uint16_t n, cap;
 	struct reorder_window *win;
@@ -108,9 +112,10 @@ struct reorder_sink {
 };
 
 static inline void
-reorder_sink_init(struct reorder_sink *s, struct rte_mbuf **pkts, uint16_t cap,
-		  reorder_deliver_fn fn, void *arg)
+reorder_sink_init(struct reorder_sink *s, struct reorder_ctx *ctx, struct rte_mbuf **pkts,
+		  uint16_t cap, reorder_deliver_fn fn, void *arg)
 {
+	s->ctx = ctx;
 	s->pkts = pkts;
 	s->n = 0;
 	s->cap = cap;
@@ -119,16 +124,8 @@ reorder_sink_init(struct reorder_sink *s, struct rte_mbuf **pkts, uint16_t cap,
 	s->arg = arg;
 }
 
-static inline void
-reorder_sink_flush(struct reorder_sink *s)
-{
-	if (s->n) {
-		uint16_t n = s->n;
-
-		s->n = 0;
-		s->fn(s->win, s->pkts, n, s->arg);
-	}
-}
+/* Drain the current window's deliverable run and hand everything to fn. */
+void reorder_sink_flush(struct reorder_sink *s);
 
 /* NULL with rte_errno set (EINVAL, ENOMEM) on failure. */
 struct reorder_ctx *reorder_ctx_create(const struct reorder_ctx_conf *conf);
