@@ -51,8 +51,7 @@ struct reorder_block {
 	uint8_t list;
 	uint64_t *bits;
 	struct rte_mbuf **slot;
-	uint32_t *ts;                      /* arrival time of each held slot */
-	uint32_t *fifo;                    /* held sequence numbers, arrival order */
+	uint64_t *fifo;                    /* filed packets in arrival order: time << 32 | seq */
 };
 
 struct reorder_ctx {
@@ -239,22 +238,22 @@ block_release(struct reorder_ctx *ctx, struct reorder_block *b)
 	ctx->in_use--;
 }
 
-/* One allocation: header, history bitmap, slots, arrival times, FIFO (2 * n). */
+/* One allocation: header, history bitmap, slots, FIFO (2 * n). The arrival
+ * time rides in the FIFO entry: sequential writes instead of a random one. */
 static size_t
-block_layout(size_t n, size_t *off_bits, size_t *off_slot, size_t *off_ts, size_t *off_fifo)
+block_layout(size_t n, size_t *off_bits, size_t *off_slot, size_t *off_fifo)
 {
 	*off_bits = RTE_ALIGN_CEIL(sizeof(struct reorder_block), 64);
 	*off_slot = *off_bits + RTE_ALIGN_CEIL(RTE_MAX(n / 8, 8u), 64);
-	*off_ts = *off_slot + n * sizeof(struct rte_mbuf *);
-	*off_fifo = *off_ts + n * sizeof(uint32_t);
-	return *off_fifo + 2 * n * sizeof(uint32_t);
+	*off_fifo = *off_slot + n * sizeof(struct rte_mbuf *);
+	return *off_fifo + 2 * n * sizeof(uint64_t);
 }
 
 static struct reorder_block *
 block_new(struct reorder_ctx *ctx)
 {
-	size_t off_bits, off_slot, off_ts, off_fifo;
-	size_t total = block_layout(ctx->max_size, &off_bits, &off_slot, &off_ts, &off_fifo);
+	size_t off_bits, off_slot, off_fifo;
+	size_t total = block_layout(ctx->max_size, &off_bits, &off_slot, &off_fifo);
 	uint8_t *mem = rte_zmalloc_socket("reorder_block", total, RTE_CACHE_LINE_SIZE,
 					  ctx->socket_id);
 	struct reorder_block *b = (struct reorder_block *)mem;
@@ -263,8 +262,7 @@ block_new(struct reorder_ctx *ctx)
 		return NULL;
 	b->bits = (uint64_t *)(mem + off_bits);
 	b->slot = (struct rte_mbuf **)(mem + off_slot);
-	b->ts = (uint32_t *)(mem + off_ts);
-	b->fifo = (uint32_t *)(mem + off_fifo);
+	b->fifo = (uint64_t *)(mem + off_fifo);
 	b->list = L_FREE;
 	ctx->all[ctx->n_blocks++] = b;
 	return b;
@@ -435,15 +433,18 @@ advance_to(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_blo
 	drain(ctx, w, b, now, sink);
 }
 
-/* Earliest-arrived held packet; requires held > 0. */
-static inline uint32_t
+static inline uint32_t fe_seq(uint64_t e) { return (uint32_t)e; }
+static inline uint32_t fe_time(uint64_t e) { return (uint32_t)(e >> 32); }
+
+/* Earliest-arrived filed packet (its FIFO entry); requires held > 0. */
+static inline uint64_t
 fifo_front(const struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_block *b)
 {
 	for (;;) {
-		uint32_t s = b->fifo[b->fifo_head & ctx->fifo_mask];
+		uint64_t e = b->fifo[b->fifo_head & ctx->fifo_mask];
 
-		if ((int32_t)(s - w->next) >= 0)
-			return s;
+		if ((int32_t)(fe_seq(e) - w->next) >= 0)
+			return e;
 		b->fifo_head++;
 	}
 }
@@ -456,14 +457,14 @@ expire(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t now,
 	struct reorder_block *b = w->blk;
 
 	while (w->held) {
-		uint32_t s = fifo_front(ctx, w, b);
-		uint32_t deadline = b->ts[s & b->mask] + w->hold;
+		uint64_t e = fifo_front(ctx, w, b);
+		uint32_t deadline = fe_time(e) + w->hold;
 
 		if ((int32_t)(now - deadline) < 0) {
 			b->deadline = deadline;
 			return;
 		}
-		advance_to(ctx, w, b, s, now, sink);
+		advance_to(ctx, w, b, fe_seq(e), now, sink);
 	}
 }
 
@@ -508,10 +509,10 @@ fifo_compact(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_b
 	uint32_t i, out = b->fifo_head;
 
 	for (i = b->fifo_head; i != b->fifo_tail; i++) {
-		uint32_t s = b->fifo[i & ctx->fifo_mask];
+		uint64_t e = b->fifo[i & ctx->fifo_mask];
 
-		if ((int32_t)(s - w->next) >= 0)
-			b->fifo[out++ & ctx->fifo_mask] = s;
+		if ((int32_t)(fe_seq(e) - w->next) >= 0)
+			b->fifo[out++ & ctx->fifo_mask] = e;
 	}
 	b->fifo_tail = out;
 }
@@ -642,12 +643,11 @@ file_packet(struct reorder_ctx *ctx, struct reorder_window *w, struct reorder_bl
 	if (w->held == 0)
 		went_busy(ctx, w, b, now);
 	else if (unlikely(diff == 0 && (w->flags & F_ADAPTIVE)))
-		adapt(w, now - b->ts[fifo_front(ctx, w, b) & b->mask], now); /* gap filled */
+		adapt(w, now - fe_time(fifo_front(ctx, w, b)), now); /* gap filled */
 	if (unlikely(b->fifo_tail - b->fifo_head > ctx->fifo_mask))
 		fifo_compact(ctx, w, b);
 	b->slot[p] = m;
-	b->ts[p] = now;
-	b->fifo[b->fifo_tail++ & ctx->fifo_mask] = seq;
+	b->fifo[b->fifo_tail++ & ctx->fifo_mask] = (uint64_t)now << 32 | seq;
 	set_held(w, w->held + 1);
 	STAT_ADD(w, buffered, diff != 0);
 	w->far_count = 0;
@@ -813,8 +813,7 @@ reorder_push(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
 		     (diff == 0 && (w->flags & F_ADAPTIVE))))
 		goto general;
 	b->slot[p] = m;
-	b->ts[p] = now;
-	b->fifo[b->fifo_tail++ & ctx->fifo_mask] = seq;
+	b->fifo[b->fifo_tail++ & ctx->fifo_mask] = (uint64_t)now << 32 | seq;
 	set_held(w, held + 1);
 	STAT_ADD(w, buffered, diff != 0);
 	w->far_count = 0;
@@ -982,9 +981,9 @@ reorder_ctx_create(const struct reorder_ctx_conf *conf)
 	}
 	ctx->fifo_mask = 2 * ctx->max_size - 1;
 	{
-		size_t a, b, c, d;
+		size_t a, b, c;
 
-		ctx->block_bytes = (uint32_t)block_layout(ctx->max_size, &a, &b, &c, &d);
+		ctx->block_bytes = (uint32_t)block_layout(ctx->max_size, &a, &b, &c);
 	}
 	/* ~1 us units: 2^32 of them last 71 minutes, far beyond any hold time. */
 	ctx->shift = log2_floor(hz / 1000000);

@@ -136,14 +136,19 @@ void reorder_ctx_free(struct reorder_ctx *ctx);
 int reorder_window_init(struct reorder_ctx *ctx, struct reorder_window *w,
 			const struct reorder_conf *conf);
 
-/* One packet of window w with sequence number seq; now in ticks (clock_now()). */
+/* One packet of window w with sequence number seq; now in ticks (clock_now(),
+ * read once per burst). Delivers straight into the sink when in order and
+ * nothing is held; otherwise files it, and the deliverable run is drained at
+ * the next sink flush or window switch. Drops (copies, too late, far ahead)
+ * free the mbuf and count it. */
 void reorder_push(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
 		  struct rte_mbuf *m, uint64_t now, struct reorder_sink *sink);
 void reorder_push_burst(struct reorder_ctx *ctx, struct reorder_window *w,
 			const uint32_t *seqs, struct rte_mbuf **pkts, uint16_t n,
 			uint64_t now, struct reorder_sink *sink);
 
-/* Gives up expired gaps of w and returns its block if quiet long enough. */
+/* Gives up expired gaps of w and returns its block if quiet long enough.
+ * Call reorder_sink_flush() afterwards. */
 void reorder_sweep(struct reorder_ctx *ctx, struct reorder_window *w, uint64_t now,
 		   struct reorder_sink *sink);
 /* The same for every window of ctx that holds a block: call every ~1 ms. */

@@ -67,7 +67,8 @@ def chart(res, path):
     ax.set_ylabel("TSC cycles per packet (median)")
     ax.set_title(f"insert + drain, 32-packet bursts, window 2048\n{res['machine']['cpu']}",
                  fontsize=9)
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, max(ours + theirs) * 1.35)
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
