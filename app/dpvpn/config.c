@@ -196,6 +196,43 @@ get_ipv4(struct section_ctx *s, const char *key, bool required, rte_be32_t *out)
 	return 0;
 }
 
+static char *trim(char *p);
+
+/*
+ * List keys (routes, static_neighbors) may repeat, each line adding items
+ * separated by commas: rte_cfgfile caps a value at 255 characters.
+ * Calls fn for every item; returns -1 when fn does.
+ */
+static int
+for_each_item(struct section_ctx *s, const char *key, void *arg,
+	      int (*fn)(struct section_ctx *s, const char *item, void *arg))
+{
+	int n = rte_cfgfile_section_num_entries(s->cf, s->section);
+	struct rte_cfgfile_entry *e;
+	int rc = 0;
+
+	if (n <= 0 || sec_get(s, key) == NULL)
+		return 0;
+	e = calloc((size_t)n, sizeof(*e));
+	if (e == NULL)
+		return sec_error(s, key, "out of memory");
+	n = rte_cfgfile_section_entries(s->cf, s->section, e, n);
+	for (int i = 0; i < n && rc == 0; i++) {
+		char *save = NULL, *item;
+
+		if (strcmp(e[i].name, key) != 0)
+			continue;
+		for (item = strtok_r(e[i].value, ",", &save); item != NULL && rc == 0;
+		     item = strtok_r(NULL, ",", &save)) {
+			item = trim(item);
+			if (*item != '\0')
+				rc = fn(s, item, arg);
+		}
+	}
+	free(e);
+	return rc;
+}
+
 static char *
 trim(char *p)
 {
@@ -210,32 +247,26 @@ trim(char *p)
 }
 
 static int
+add_static_neigh(struct section_ctx *s, const char *item, void *arg)
+{
+	struct port_conf *pc = arg;
+	char ip[64], mac[64];
+
+	if (pc->nb_static == CONFIG_MAX_STATIC_NEIGH)
+		return sec_error(s, "static_neighbors", "more than %d entries", CONFIG_MAX_STATIC_NEIGH);
+	if (sscanf(item, "%63s %63s", ip, mac) != 2 ||
+	    pkt_parse_ipv4(ip, &pc->static_neigh[pc->nb_static].ip) < 0 ||
+	    pkt_parse_mac(mac, &pc->static_neigh[pc->nb_static].mac) < 0)
+		return sec_error(s, "static_neighbors",
+				 "'%s' is not 'IPv4 MAC' (e.g. 192.0.2.9 02:00:00:00:00:09)", item);
+	pc->nb_static++;
+	return 0;
+}
+
+static int
 parse_static_neigh(struct section_ctx *s, struct port_conf *pc)
 {
-	const char *v = sec_get(s, "static_neighbors");
-	char buf[2048], *save = NULL, *item;
-
-	if (v == NULL)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		char ip[64], mac[64];
-
-		item = trim(item);
-		if (*item == '\0')
-			continue;
-		if (pc->nb_static == CONFIG_MAX_STATIC_NEIGH)
-			return sec_error(s, "static_neighbors", "more than %d entries",
-					 CONFIG_MAX_STATIC_NEIGH);
-		if (sscanf(item, "%63s %63s", ip, mac) != 2 ||
-		    pkt_parse_ipv4(ip, &pc->static_neigh[pc->nb_static].ip) < 0 ||
-		    pkt_parse_mac(mac, &pc->static_neigh[pc->nb_static].mac) < 0)
-			return sec_error(s, "static_neighbors",
-					 "'%s' is not 'IPv4 MAC' (e.g. 192.0.2.9 02:00:00:00:00:09)",
-					 item);
-		pc->nb_static++;
-	}
-	return 0;
+	return for_each_item(s, "static_neighbors", pc, add_static_neigh);
 }
 
 static int
@@ -310,27 +341,23 @@ find_driver(const char *name)
 }
 
 static int
+add_route(struct section_ctx *s, const char *item, void *arg)
+{
+	struct tunnel *t = arg;
+
+	if (t->nb_routes == TUNNEL_MAX_ROUTES)
+		return sec_error(s, "routes", "more than %d prefixes", TUNNEL_MAX_ROUTES);
+	if (pkt_parse_prefix(item, &t->routes[t->nb_routes], false, NULL) < 0)
+		return sec_error(s, "routes", "'%s' is not a prefix with zero host bits (e.g. 10.1.0.0/16)",
+				 item);
+	t->nb_routes++;
+	return 0;
+}
+
+static int
 parse_routes(struct section_ctx *s, struct tunnel *t)
 {
-	const char *v = sec_get(s, "routes");
-	char buf[4096], *save = NULL, *item;
-
-	if (v == NULL)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		item = trim(item);
-		if (*item == '\0')
-			continue;
-		if (t->nb_routes == TUNNEL_MAX_ROUTES)
-			return sec_error(s, "routes", "more than %d prefixes", TUNNEL_MAX_ROUTES);
-		if (pkt_parse_prefix(item, &t->routes[t->nb_routes], false, NULL) < 0)
-			return sec_error(s, "routes",
-					 "'%s' is not a prefix with zero host bits (e.g. 10.1.0.0/16)",
-					 item);
-		t->nb_routes++;
-	}
-	return 0;
+	return for_each_item(s, "routes", t, add_route);
 }
 
 static int
@@ -428,6 +455,13 @@ check_syntax(const char *path)
 		char *p = line, *hash = strchr(line, '#');
 
 		n++;
+		if (strlen(line) >= CFG_VALUE_LEN) {
+			fprintf(stderr, "%s:%d: line longer than %d characters: split a list over "
+					"repeated keys (routes = ... on several lines)\n",
+				path, n, CFG_VALUE_LEN - 1);
+			rc = -1;
+			break;
+		}
 		if (hash != NULL)
 			*hash = '\0';
 		p = trim(p);
