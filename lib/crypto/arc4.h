@@ -61,7 +61,7 @@ void arc4_crypt_burst(struct arc4_job *jobs, unsigned n);
 unsigned arc4_set_key_burst(const struct arc4_key_job *jobs, unsigned n);
 
 /* The burst variants, by name: "ref" (reference loop per job), "x1" (fast
- * single stream per job), "x2", "x4", "x8" (lanes interleaved). */
+ * single stream per job), "x2" .. "x5" (that many lanes interleaved). */
 struct arc4_variant {
 	const char *name;
 	unsigned lanes;
