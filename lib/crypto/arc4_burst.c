@@ -355,44 +355,62 @@ arc4_selected(void)
 	return selected->name;
 }
 
-/* Four key schedules side by side. All lanes walk i = 0..255 together, so i
- * and the key index are shared; each lane keeps its own j chain. Keys are
- * expanded to 256 bytes first so the loop needs no modulo. */
-#define KSA_LANES 4
+/* Key schedules side by side (8 or 4 lanes). All lanes walk i = 0..255
+ * together, so i and the key index are shared; each lane keeps its own j
+ * chain in a register. Permutations and keys (expanded to 256 bytes, so
+ * the loop needs no modulo) sit side by side in scratch blocks, one base
+ * register each. A lane step is 6 instructions (3 loads, 2 stores); four
+ * values of i per loop iteration (i is a multiple of 4, so i + 3 <= 255
+ * never wraps and the offsets are constants). */
+#define KSA_LANES 8
 
-static void
-ksa_lanes(const struct arc4_key_job *const *jb, unsigned K)
-{
-	uint8_t kx[KSA_LANES][256] __attribute__((aligned(32)));
-	uint8_t *s[KSA_LANES];
-	unsigned j[KSA_LANES];
+#define KSTEP(L, U)								\
+	"movzbl " #L "*256+" #U "(%[s],%[i]), %k[x]\n\t"			\
+	"addb " #L "*256+" #U "(%[kx],%[i]), %b[j" #L "]\n\t"			\
+	"addb %b[x], %b[j" #L "]\n\t"						\
+	"movzbl " #L "*256(%[s],%[j" #L "]), %k[y]\n\t"			\
+	"movb %b[y], " #L "*256+" #U "(%[s],%[i])\n\t"				\
+	"movb %b[x], " #L "*256(%[s],%[j" #L "])\n\t"
+#define KROW4(U) KSTEP(0, U) KSTEP(1, U) KSTEP(2, U) KSTEP(3, U)
+#define KROW8(U) KROW4(U) KSTEP(4, U) KSTEP(5, U) KSTEP(6, U) KSTEP(7, U)
+#define KREG4 [j0] "+r"(j0), [j1] "+r"(j1), [j2] "+r"(j2), [j3] "+r"(j3)
+#define KREG8 KREG4, [j4] "+r"(j4), [j5] "+r"(j5), [j6] "+r"(j6), [j7] "+r"(j7)
 
-	for (unsigned k = 0; k < K; k++) {
-		unsigned len = jb[k]->keylen;
-
-		for (unsigned o = 0; o < 256; o += len)
-			memcpy(&kx[k][o], jb[k]->key, 256 - o < len ? 256 - o : len);
-		s[k] = jb[k]->st->s;
-		memcpy(s[k], arc4_identity, 256);
-		j[k] = 0;
-	}
-	for (unsigned i = 0; i < 256; i++)
-#pragma GCC unroll 4
-		for (unsigned k = 0; k < K; k++) {
-			unsigned x = s[k][i];
-
-			j[k] = (j[k] + x + kx[k][i]) & 255;
-			s[k][i] = s[k][j[k]];
-			s[k][j[k]] = (uint8_t)x;
-		}
-	for (unsigned k = 0; k < K; k++) {
-		jb[k]->st->i = 0;
-		jb[k]->st->j = 0;
-		jb[k]->st->busy = 0;
-	}
+#define KSA_FN(K)								\
+static void									\
+ksa_##K(const struct arc4_key_job *const *jb)					\
+{										\
+	uint8_t sb[K * 256] __attribute__((aligned(64)));			\
+	uint8_t kx[K * 256] __attribute__((aligned(64)));			\
+	uint64_t j0 = 0, j1 = 0, j2 = 0, j3 = 0, j4 = 0, j5 = 0, j6 = 0, j7 = 0; \
+	uint64_t i = 0, x_, y_;							\
+										\
+	for (unsigned k = 0; k < K; k++) {					\
+		unsigned len = jb[k]->keylen;					\
+										\
+		for (unsigned o = 0; o < 256; o += len)				\
+			memcpy(&kx[k * 256 + o], jb[k]->key, 256 - o < len ? 256 - o : len); \
+		memcpy(&sb[k * 256], arc4_identity, 256);			\
+	}									\
+	(void)j4; (void)j5; (void)j6; (void)j7;					\
+	__asm__ volatile(							\
+		"1:\n\t"							\
+		KROW##K(0) KROW##K(1) KROW##K(2) KROW##K(3)			\
+		"addq $4, %[i]\n\t"						\
+		"cmpq $256, %[i]\n\t"						\
+		"jne 1b\n\t"							\
+		: KREG##K, [i] "+r"(i), [x] "=&r"(x_), [y] "=&r"(y_)		\
+		: [s] "r"(sb), [kx] "r"(kx)					\
+		: "memory", "cc");						\
+	for (unsigned k = 0; k < K; k++) {					\
+		memcpy(jb[k]->st->s, &sb[k * 256], 256);			\
+		jb[k]->st->i = 0;						\
+		jb[k]->st->j = 0;						\
+		jb[k]->st->busy = 0;						\
+	}									\
 }
-
-static void ksa_4(const struct arc4_key_job *const *jb) { ksa_lanes(jb, 4); }
+KSA_FN(4)
+KSA_FN(8)
 
 unsigned
 arc4_set_key_burst(const struct arc4_key_job *jobs, unsigned n)
@@ -417,9 +435,15 @@ arc4_set_key_burst(const struct arc4_key_job *jobs, unsigned n)
 			}
 		lane[used++] = jb;
 		if (used == KSA_LANES) {
-			ksa_4(lane);
+			ksa_8(lane);
 			used = 0;
 		}
+	}
+	if (used >= 4) {
+		ksa_4(lane);
+		used -= 4;
+		for (unsigned r = 0; r < used; r++)
+			lane[r] = lane[r + 4];
 	}
 	for (unsigned r = 0; r < used; r++)
 		arc4_set_key(lane[r]->st, lane[r]->key, lane[r]->keylen);

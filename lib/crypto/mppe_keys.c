@@ -8,9 +8,6 @@
 #include "mppe.h"
 #include "mppe_impl.h"
 
-#define NO_COMPAT_IMB_API_053
-#include <intel-ipsec-mb.h>
-
 static const char magic1[] = "This is the MPPE Master Key";
 static const char magic2[] =
 	"On the client side, this is the send key; on the server side, it is the receive key.";
@@ -18,19 +15,6 @@ static const char magic3[] =
 	"On the client side, this is the receive key; on the server side, it is the send key.";
 
 #define SHA_PAD_LEN 40
-
-/* intel-ipsec-mb's one-shot SHA-1 (a library function, no manager needed):
- * the AVX2 build where the CPU has it, the SSE one otherwise. */
-typedef void (*sha1_fn)(const void *data, uint64_t len, void *digest);
-static sha1_fn sha1_impl;
-
-void
-mppe_sha1(const void *data, size_t len, uint8_t digest[20])
-{
-	if (__builtin_expect(sha1_impl == NULL, 0))
-		sha1_impl = __builtin_cpu_supports("avx2") ? sha1_avx2 : sha1_sse;
-	sha1_impl(data, len, digest);
-}
 
 unsigned
 mppe_key_len(unsigned key_bits)

@@ -217,6 +217,32 @@ test_key_burst(void)
 	CHECK(a[5].s[0] == 0xab);
 }
 
+/* Every burst size 1..20 (8-lane, 4-lane and single key schedules, and
+ * their mixes) with key lengths 1..256: the same permutation as the
+ * single key schedule. */
+static void
+test_key_burst_sizes(void)
+{
+	static struct arc4_state a[20], b[20];
+	static uint8_t keys[20][256];
+	struct arc4_key_job kj[20];
+
+	for (unsigned n = 1; n <= 20; n++) {
+		for (unsigned k = 0; k < n; k++) {
+			unsigned len = k == 0 ? 256 : 1 + (unsigned)(rng() % 256);
+
+			rng_fill(keys[k], len);
+			kj[k] = (struct arc4_key_job){ &a[k], keys[k], len };
+			arc4_set_key(&b[k], keys[k], len);
+		}
+		CHECK(arc4_set_key_burst(kj, n) == 0);
+		for (unsigned k = 0; k < n; k++) {
+			CHECK_MEM(a[k].s, b[k].s, 256, "key burst sizes: permutation");
+			CHECK(a[k].i == 0 && a[k].j == 0);
+		}
+	}
+}
+
 static void
 test_bad_input(void)
 {
@@ -245,6 +271,7 @@ main(void)
 	test_vs_openssl();
 	test_long_burst_shared_states();
 	test_key_burst();
+	test_key_burst_sizes();
 	test_bad_input();
 	return check_done("test_arc4");
 }
