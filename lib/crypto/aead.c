@@ -363,17 +363,66 @@ gcm_direct(struct aead_engine *e, struct aead_op *op, bool enc)
 
 #define CHUNK 64
 
+/* Submit the job-manager ops of a chunk with the burst API: one call hands
+ * the manager every job (no per-job submit and completion polling), and
+ * the validation the manager would repeat per job is check_op's, done
+ * once up front (the aesni_mb PMD submits unchecked too). */
+static void
+submit_jobs(struct aead_engine *e, struct aead_op *const *jop, unsigned n, bool enc,
+	    uint8_t (*scratch)[AEAD_TAG_MAX])
+{
+	IMB_JOB *jobs[CHUNK];
+	unsigned done = 0;
+
+	while (done < n) {
+		uint32_t got = IMB_GET_NEXT_BURST(e->mgr, n - done, jobs);
+
+		if (got == 0) {
+			/* queue full (not expected: it is drained every chunk) */
+			uint32_t fl = IMB_FLUSH_BURST(e->mgr, CHUNK, jobs);
+
+			for (uint32_t q = 0; q < fl; q++)
+				complete(jobs[q], enc);
+			if (fl == 0)
+				break;
+			continue;
+		}
+		for (uint32_t q = 0; q < got; q++) {
+			struct aead_op *op = jop[done + q];
+			uint8_t *tag = scratch[done + q];
+
+			fill_job(jobs[q], op, enc, enc ? op->tag : tag);
+			jobs[q]->user_data = op;
+			jobs[q]->user_data2 = tag;
+		}
+		uint32_t c = IMB_SUBMIT_BURST_NOCHECK(e->mgr, got, jobs);
+
+		for (uint32_t q = 0; q < c; q++)
+			complete(jobs[q], enc);
+		done += got;
+	}
+	/* drain before the scratch tags go out of scope */
+	for (;;) {
+		uint32_t fl = IMB_FLUSH_BURST(e->mgr, CHUNK, jobs);
+
+		if (fl == 0)
+			break;
+		for (uint32_t q = 0; q < fl; q++)
+			complete(jobs[q], enc);
+	}
+}
+
 static unsigned
 burst(struct aead_engine *e, struct aead_op *ops, unsigned n, bool enc)
 {
 	uint8_t scratch[CHUNK][AEAD_TAG_MAX] __attribute__((aligned(16)));
+	struct aead_op *jop[CHUNK];
 	unsigned ok = 0;
-	IMB_JOB *job;
 
 	if (e == NULL || ops == NULL)
 		return 0;
 	for (unsigned base = 0; base < n; base += CHUNK) {
-		unsigned m = n - base < CHUNK ? n - base : CHUNK;
+		unsigned m = n - base < CHUNK ? n - base : CHUNK, nj = 0;
 
 		for (unsigned k = 0; k < m; k++) {
 			struct aead_op *op = &ops[base + k];
@@ -388,19 +437,10 @@ burst(struct aead_engine *e, struct aead_op *ops, unsigned n, bool enc)
 				continue;
 			}
 			op->status = AEAD_ERR_ENGINE;   /* until the job returns */
-			job = IMB_GET_NEXT_JOB(e->mgr);
-			fill_job(job, op, enc, enc ? op->tag : scratch[k]);
-			job->user_data = op;
-			job->user_data2 = scratch[k];
-			job = IMB_SUBMIT_JOB(e->mgr);
-			while (job != NULL) {
-				complete(job, enc);
-				job = IMB_GET_COMPLETED_JOB(e->mgr);
-			}
+			jop[nj++] = op;
 		}
-		/* drain before the scratch tags go out of scope */
-		while ((job = IMB_FLUSH_JOB(e->mgr)) != NULL)
-			complete(job, enc);
+		if (nj > 0)
+			submit_jobs(e, jop, nj, enc, scratch);
 		for (unsigned k = 0; k < m; k++)
 			ok += ops[base + k].status == AEAD_OK;
 	}

@@ -4,13 +4,10 @@
  * The multi-stream engine lives in arc4_burst.c.
  */
 #include <string.h>
+#include <immintrin.h>
 
 #include "arc4.h"
 #include "arc4_impl.h"
-
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the 8-byte keystream packing below assumes a little-endian CPU"
-#endif
 
 const uint8_t arc4_identity[256] __attribute__((aligned(64))) = {
 #define R16(b) b, b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, \
@@ -66,27 +63,65 @@ arc4_crypt_ref(struct arc4_state *st, const uint8_t *in, uint8_t *out, size_t le
 	st->j = j;
 }
 
+/* The single stream is latency-bound: step n + 1 needs S[i + 1], which the
+ * swap of step n may just have written. Like OpenSSL's x86_64 RC4, load
+ * S[i + 1] before the swap stores and fix it up with a conditional move
+ * when j == i + 1 (the swap then moved x there), so that load never waits
+ * for a store; the loop-carried chain shrinks to add -> cmp -> cmov.
+ * Two register sets (i, x) / (n, xn) alternate between even and odd
+ * steps, so no moves are needed; the keystream is collected in a vector
+ * register as in the burst engine. (I, X) = current index, S[I]. */
+#ifdef __AVX__
+#define LA_PINSRB(B, X) "vpinsrb $" #B ", (%[s],%[" X "]), %[v], %[v]\n\t"
+#else
+#define LA_PINSRB(B, X) "pinsrb $" #B ", (%[s],%[" X "]), %[v]\n\t"   /* SSE4.1 */
+#endif
+#define LA_STEP(B, I, X, N, XN)						\
+	"addb %b[" X "], %b[j]\n\t"						\
+	"movl %k[" I "], %k[" N "]\n\t"						\
+	"incb %b[" N "]\n\t"							\
+	"movzbl (%[s],%[" N "]), %k[" XN "]\n\t"				\
+	"movzbl (%[s],%[j]), %k[y]\n\t"						\
+	"movb %b[y], (%[s],%[" I "])\n\t"					\
+	"movb %b[" X "], (%[s],%[j])\n\t"					\
+	"cmpb %b[j], %b[" N "]\n\t"						\
+	"cmove %k[" X "], %k[" XN "]\n\t"					\
+	"addb %b[y], %b[" X "]\n\t"						\
+	LA_PINSRB(B, X)
+#define LA_PAIR(B0, B1) LA_STEP(B0, "i", "x", "n", "xn") LA_STEP(B1, "n", "xn", "i", "x")
+
 void
 arc4_crypt(struct arc4_state *st, const uint8_t *in, uint8_t *out, size_t len)
 {
 	uint8_t *s = st->s;
-	unsigned i = st->i, j = st->j;
 	size_t n = 0;
 
-	/* eight keystream bytes packed into one word: one load, XOR and store
-	 * of data per eight steps instead of eight */
-	for (; n + 8 <= len; n += 8) {
-		uint64_t ks = 0, d;
+	if (len >= 16) {
+		uint64_t i = (uint8_t)(st->i + 1), j = st->j, x = s[i], n_, xn_, y_;
 
-#pragma GCC unroll 8
-		for (unsigned b = 0; b < 8; b++)
-			ks |= (uint64_t)arc4_step(s, &i, &j) << (8 * b);
-		memcpy(&d, in + n, 8);
-		d ^= ks;
-		memcpy(out + n, &d, 8);
+		for (; n + 16 <= len; n += 16) {
+			__m128i v;
+
+			__asm__ volatile(LA_PAIR(0, 1) LA_PAIR(2, 3) LA_PAIR(4, 5) LA_PAIR(6, 7)
+					 LA_PAIR(8, 9) LA_PAIR(10, 11) LA_PAIR(12, 13)
+					 LA_PAIR(14, 15)
+					 : [i] "+r"(i), [j] "+r"(j), [x] "+r"(x), [n] "=&r"(n_),
+					   [xn] "=&r"(xn_), [y] "=&r"(y_), [v] "=&x"(v)
+					 : [s] "r"(s)
+					 : "memory", "cc");
+			__m128i d = _mm_loadu_si128((const void *)(in + n));
+
+			_mm_storeu_si128((void *)(out + n), _mm_xor_si128(d, v));
+		}
+		st->i = (uint8_t)(i - 1);
+		st->j = (uint8_t)j;
 	}
-	for (; n < len; n++)
-		out[n] = in[n] ^ arc4_step(s, &i, &j);
-	st->i = (uint8_t)i;
-	st->j = (uint8_t)j;
+	if (n < len) {
+		unsigned i = st->i, j = st->j;
+
+		for (; n < len; n++)
+			out[n] = in[n] ^ arc4_step(s, &i, &j);
+		st->i = (uint8_t)i;
+		st->j = (uint8_t)j;
+	}
 }

@@ -74,20 +74,17 @@
 	"movb %b[x], " #L "*256(%[s],%[j" #L "])\n\t"				\
 	"addb %b[y], %b[x]\n\t"							\
 	PINSRB(B, L)
-#define VROW1(B) VSTEP(0, B)
-#define VROW2(B) VROW1(B) VSTEP(1, B)
+#define VROW2(B) VSTEP(0, B) VSTEP(1, B)
 #define VROW3(B) VROW2(B) VSTEP(2, B)
 #define VROW4(B) VROW3(B) VSTEP(3, B)
 #define VROW5(B) VROW4(B) VSTEP(4, B)
 #define VBLOCK(R) R(0) R(1) R(2) R(3) R(4) R(5) R(6) R(7) \
 		  R(8) R(9) R(10) R(11) R(12) R(13) R(14) R(15)
-#define VREG1 [i0] "+r"(i0), [j0] "+r"(j0)
-#define VREG2 VREG1, [i1] "+r"(i1), [j1] "+r"(j1)
+#define VREG2 [i0] "+r"(i0), [j0] "+r"(j0), [i1] "+r"(i1), [j1] "+r"(j1)
 #define VREG3 VREG2, [i2] "+r"(i2), [j2] "+r"(j2)
 #define VREG4 VREG3, [i3] "+r"(i3), [j3] "+r"(j3)
 #define VREG5 VREG4, [i4] "+r"(i4), [j4] "+r"(j4)
-#define VOUT1 [v0] "=&x"(v[0])
-#define VOUT2 VOUT1, [v1] "=&x"(v[1])
+#define VOUT2 [v0] "=&x"(v[0]), [v1] "=&x"(v[1])
 #define VOUT3 VOUT2, [v2] "=&x"(v[2])
 #define VOUT4 VOUT3, [v3] "=&x"(v[3])
 #define VOUT5 VOUT4, [v4] "=&x"(v[4])
@@ -163,11 +160,18 @@ lanes_tail(struct arc4_job *const *job, const uint32_t *off, unsigned K, uint32_
 
 typedef void (*lanes_fn)(struct arc4_job *const *job, const uint32_t *off, uint32_t m);
 
-LANES_FN(1)
 LANES_FN(2)
 LANES_FN(3)
 LANES_FN(4)
 LANES_FN(5)
+
+/* one lane left: the single-stream loop (latency-bound, so it uses the
+ * look-ahead kernel) needs no scratch copy */
+static void
+lanes_1(struct arc4_job *const *job, const uint32_t *off, uint32_t m)
+{
+	arc4_crypt(job[0]->st, job[0]->in + off[0], job[0]->out + off[0], m);
+}
 
 /* kernel for a number of ready lanes */
 static const lanes_fn lanes_for[VEC_LANES + 1] = {

@@ -12,7 +12,7 @@
 #include "ossl.h"
 
 #define TUNNELS 14   /* two per algorithm */
-#define OPS 48
+#define OPS 150  /* more than one chunk of 64 (several job-manager bursts) */
 #define BUF 2100
 
 struct tunnel {
