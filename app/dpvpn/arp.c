@@ -22,14 +22,14 @@ arp_input(struct worker *w, enum port_role p, struct rte_mbuf *m)
 	if (tip != port->addr) {
 		/* Overheard or gratuitous: refresh what we already know, learn nothing new. */
 		if (sip != 0 && rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
-			neigh_refresh_if_known(&port->neigh, sip, &arp->arp_data.arp_sha, clock_now());
+			neigh_refresh_if_known(&port->neigh, sip, &arp->arp_data.arp_sha, w->now);
 		worker_drop(w, m, DROP_ARP_NOT_FOR_US);
 		return;
 	}
 	/* Addressed to us: the sender will talk to us, so remember it (as Linux does). */
 	if (sip != 0 && pkt_prefix_contains(&port->subnet, sip) &&
 	    rte_is_unicast_ether_addr(&arp->arp_data.arp_sha))
-		neigh_update(&port->neigh, sip, &arp->arp_data.arp_sha, clock_now(), false);
+		neigh_update(&port->neigh, sip, &arp->arp_data.arp_sha, w->now, false);
 	if (arp->arp_opcode == rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
 		pkt_arp_to_reply(eth, &port->mac);
 		stats_inc(&w->stats.arp_replies);

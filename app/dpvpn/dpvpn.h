@@ -61,8 +61,18 @@ struct tx_buf {
 	struct rte_mbuf *pkts[BURST];
 };
 
+/* A worker's private copy of recent next-hop MACs: skips the shared table's probing. */
+#define NEIGH_CACHE_SIZE 64
+struct neigh_cache_entry {
+	rte_be32_t ip;
+	uint8_t port;
+	struct rte_ether_addr mac;
+	uint64_t valid_until;   /* clock ticks; re-checked in the shared table after this */
+};
+
 struct worker {
 	struct lcore_stats stats;
+	uint64_t now;                   /* clock ticks at the start of this loop iteration */
 	unsigned index;
 	unsigned lcore_id;
 	struct rte_ring *handoff;       /* MP/SC: packets of tunnels this worker owns */
@@ -70,6 +80,8 @@ struct worker {
 	uint64_t next_housekeeping;
 	uint32_t icmp_tokens;           /* ICMP errors we may still send this period */
 	uint16_t ip_id;                 /* outer IPv4 identification */
+	struct neigh_cache_entry ncache[NEIGH_CACHE_SIZE];
+	struct tunnel_cache_entry tcache[TUNNEL_CACHE_SIZE];
 } __rte_cache_aligned;
 
 /* Where a handed-off packet goes next: stored in an mbuf dynamic field. */

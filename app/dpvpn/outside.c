@@ -89,7 +89,7 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 						       : DROP_IP_UNKNOWN_PROTOCOL;
 		goto drop;
 	}
-	t = tunnel_table_lookup(&dp.tunnels, &k);
+	t = tunnel_table_lookup_cached(&dp.tunnels, w->tcache, &k);
 	r = DROP_NO_TUNNEL;
 	if (t == NULL)
 		goto drop;
@@ -105,9 +105,12 @@ drop:
 void
 outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
+	/* Headers of the packets a few places ahead are on their way while we work. */
+	for (uint16_t i = 0; i < n && i < 4; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		outside_one(w, pkts[i]);
 	}
 }

@@ -86,11 +86,13 @@ worker_main(void *arg)
 	uint64_t last_work = clock_now(), prev_end = last_work;
 
 	w->lcore_id = rte_lcore_id();
-	housekeeping(w, clock_now());
+	w->now = clock_now();
+	housekeeping(w, w->now);
 	while (!__atomic_load_n(&dp.stop, __ATOMIC_RELAXED)) {
 		uint64_t t0 = clock_now();
 		unsigned total = 0, n;
 
+		w->now = t0;
 		if (rx_out) {
 			n = rte_eth_rx_burst(out->port_id, q, pkts, BURST);
 			if (n) {

@@ -58,27 +58,39 @@ xmit_arp_request(struct worker *w, enum port_role p, rte_be32_t target)
 	xmit_raw(w, p, m);
 }
 
+#define NEIGH_CACHE_MS 100 /* how long a worker trusts its copy without asking the table */
+
+static inline struct neigh_cache_entry *
+ncache_slot(struct worker *w, enum port_role p, rte_be32_t nh)
+{
+	uint32_t h = rte_be_to_cpu_32(nh) * 2654435761u;
+
+	return &w->ncache[((h >> 26) ^ (uint32_t)p) & (NEIGH_CACHE_SIZE - 1)];
+}
+
 void
 xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m, struct tunnel *t)
 {
 	struct dp_port *port = &dp.ports[p];
+	struct neigh_cache_entry *c = ncache_slot(w, p, nh);
 	struct rte_ether_addr mac;
 	struct rte_ether_hdr *eth;
 	enum drop_reason why;
 
-	switch (neigh_lookup(&port->neigh, nh, clock_now(), &mac)) {
+	if (likely(c->ip == nh && c->port == p && w->now < c->valid_until)) {
+		mac = c->mac;
+		goto send;
+	}
+	switch (neigh_lookup(&port->neigh, nh, w->now, &mac)) {
 	case NEIGH_OK_REFRESH:
 		xmit_arp_request(w, p, nh);
 		/* fall through */
 	case NEIGH_OK:
-		eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-		if (eth == NULL) {
-			why = DROP_NO_MBUF;
-			break;
-		}
-		pkt_eth_set(eth, &mac, &port->mac, RTE_ETHER_TYPE_IPV4);
-		xmit_raw(w, p, m);
-		return;
+		c->ip = nh;
+		c->port = (uint8_t)p;
+		c->mac = mac;
+		c->valid_until = w->now + clock_ms_to_ticks(NEIGH_CACHE_MS);
+		goto send;
 	case NEIGH_MISS_REQUEST:
 		xmit_arp_request(w, p, nh);
 		why = DROP_NEIGH_UNRESOLVED;
@@ -96,6 +108,18 @@ xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
 		tunnel_drop_pkt(t, m, why);
 	else
 		worker_drop(w, m, why);
+	return;
+send:
+	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	if (unlikely(eth == NULL)) {
+		if (t != NULL)
+			tunnel_drop_pkt(t, m, DROP_NO_MBUF);
+		else
+			worker_drop(w, m, DROP_NO_MBUF);
+		return;
+	}
+	pkt_eth_set(eth, &mac, &port->mac, RTE_ETHER_TYPE_IPV4);
+	xmit_raw(w, p, m);
 }
 
 void

@@ -49,17 +49,54 @@ pkt_prefix_contains(const struct pkt_prefix *p, rte_be32_t a)
 	return (a & pkt_prefix_mask(p->depth)) == p->addr;
 }
 
+static inline uint16_t
+pkt_ipv4_hdr_len(const struct rte_ipv4_hdr *ip)
+{
+	return (uint16_t)((ip->version_ihl & 0x0f) * 4);
+}
+
+/* One's-complement sum of a 20-byte header as five 32-bit words: the common case, unrolled. */
+static inline uint16_t
+pkt_ipv4_sum20(const void *hdr)
+{
+	const uint32_t *w = (const uint32_t *)hdr;
+	uint64_t s = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
 /*
  * Checks an IPv4 header: version, IHL, total length within avail (bytes from
  * the header to the end of the packet), header checksum when verify_csum.
  * Returns DROP_MAX when the header is good, else the reason to drop.
  */
-enum drop_reason pkt_ipv4_check(const struct rte_ipv4_hdr *ip, uint32_t avail, bool verify_csum);
-
-static inline uint16_t
-pkt_ipv4_hdr_len(const struct rte_ipv4_hdr *ip)
+static inline enum drop_reason
+pkt_ipv4_check(const struct rte_ipv4_hdr *ip, uint32_t avail, bool verify_csum)
 {
-	return (uint16_t)((ip->version_ihl & 0x0f) * 4);
+	uint16_t hlen, total;
+
+	if (avail < sizeof(*ip))
+		return DROP_IP_TRUNCATED;
+	if ((ip->version_ihl >> 4) != 4)
+		return DROP_IP_BAD_VERSION;
+	hlen = pkt_ipv4_hdr_len(ip);
+	if (hlen < sizeof(*ip))
+		return DROP_IP_BAD_HEADER_LEN;
+	total = rte_be_to_cpu_16(ip->total_length);
+	if (total < hlen || total > avail || hlen > avail)
+		return DROP_IP_TRUNCATED;
+	/* A correct header sums to 0xffff including its own checksum field. */
+	if (verify_csum) {
+		uint16_t sum = hlen == sizeof(*ip) ? pkt_ipv4_sum20(ip) : rte_raw_cksum(ip, hlen);
+
+		if (sum != 0xffff)
+			return DROP_IP_BAD_CHECKSUM;
+	}
+	return DROP_MAX;
 }
 
 static inline bool

@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <rte_common.h>
+#include <nmmintrin.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -110,6 +113,18 @@ struct tunnel_table {
 	struct tunnel **by_index;
 	uint32_t capacity;
 	uint32_t count;
+	uint32_t generation;    /* bumped whenever a tunnel leaves: invalidates lookup caches */
+};
+
+/*
+ * A worker's direct-mapped cache in front of the shared hash: most bursts
+ * carry few tunnels, and a hit costs one CRC and one 16-byte compare.
+ */
+#define TUNNEL_CACHE_SIZE 256
+struct tunnel_cache_entry {
+	struct tunnel_key key;
+	struct tunnel *t;
+	uint32_t generation;
 };
 
 int tunnel_table_init(struct tunnel_table *tt, const char *name, uint32_t capacity,
@@ -119,6 +134,24 @@ void tunnel_table_fini(struct tunnel_table *tt);
 int tunnel_table_add(struct tunnel_table *tt, struct tunnel *t);
 
 struct tunnel *tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k);
+static inline struct tunnel *
+tunnel_table_lookup_cached(const struct tunnel_table *tt, struct tunnel_cache_entry *cache,
+			   const struct tunnel_key *k)
+{
+	const uint64_t *w = (const uint64_t *)k;
+	/* CRC32 instruction directly: rte_hash_crc checks its runtime algorithm choice per call. */
+	uint32_t h = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0, w[0]), w[1]);
+	struct tunnel_cache_entry *e = &cache[h & (TUNNEL_CACHE_SIZE - 1)];
+	uint32_t gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
+
+	if (likely(e->t != NULL && e->generation == gen && memcmp(&e->key, k, sizeof(*k)) == 0))
+		return e->t;
+	e->t = tunnel_table_lookup(tt, k);
+	e->key = *k;
+	e->generation = gen;
+	return e->t;
+}
+
 struct tunnel *tunnel_table_route(const struct tunnel_table *tt, rte_be32_t dst);
 struct tunnel *tunnel_table_by_id(const struct tunnel_table *tt, uint32_t id);
 
