@@ -138,8 +138,13 @@ static inline struct tunnel *
 tunnel_table_lookup_cached(const struct tunnel_table *tt, struct tunnel_cache_entry *cache,
 			   const struct tunnel_key *k)
 {
-	const uint64_t *w = (const uint64_t *)k;
-	/* CRC32 instruction directly: rte_hash_crc checks its runtime algorithm choice per call. */
+	uint64_t w[2];
+	/*
+	 * CRC32 instruction directly: rte_hash_crc checks its runtime algorithm choice per call.
+	 * memcpy, not a cast: reading the key's fields through uint64_t * breaks strict
+	 * aliasing, and gcc then hashed the zeroed key, so every tunnel shared one slot.
+	 */
+	memcpy(w, k, sizeof(w));
 	uint32_t h = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0, w[0]), w[1]);
 	struct tunnel_cache_entry *e = &cache[h & (TUNNEL_CACHE_SIZE - 1)];
 	uint32_t gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
