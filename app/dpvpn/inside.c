@@ -81,16 +81,8 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	r = DROP_NO_MBUF;
 	if (outer == NULL)
 		goto drop;
-	outer->version_ihl = RTE_IPV4_VHL_DEF;
-	outer->type_of_service = 0;
-	outer->total_length = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));
-	outer->packet_id = rte_cpu_to_be_16(w->ip_id++);
-	outer->fragment_offset = 0;
-	outer->time_to_live = t->ttl;
-	outer->next_proto_id = t->ops->ip_proto;
-	outer->src_addr = t->local;
-	outer->dst_addr = t->peer;
-	pkt_ipv4_set_checksum(outer);
+	pkt_ipv4_write_hdr(outer, 0, (uint16_t)rte_pktmbuf_pkt_len(m), w->ip_id++, t->ttl,
+			   t->ops->ip_proto, t->local, t->peer);
 	nh = port_next_hop(PORT_OUTSIDE, t->peer);
 	r = DROP_NO_ROUTE;
 	if (nh == 0)
