@@ -126,6 +126,82 @@ tunnel_drop_pkt(struct tunnel *t, struct rte_mbuf *m, enum drop_reason r)
 	rte_pktmbuf_free(m);
 }
 
+/* Frames for another unicast MAC reach us on shared segments and bridges. */
+static inline bool
+eth_for_us(const struct rte_ether_hdr *eth, const struct dp_port *port)
+{
+	return !rte_is_unicast_ether_addr(&eth->dst_addr) ||
+	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
+}
+
+void arp_input(struct worker *w, enum port_role p, struct rte_mbuf *m);
+
+/*
+ * Ethernet and ARP handling shared by both ports. Returns true if m was consumed.
+ * Inline, like the helpers below: they run for every packet of both paths.
+ */
+static inline bool
+l2_input(struct worker *w, enum port_role p, struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eth;
+
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*eth))) {
+		worker_drop(w, m, DROP_ETH_TRUNCATED);
+		return true;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (unlikely(!eth_for_us(eth, &dp.ports[p]))) {
+		worker_drop(w, m, DROP_ETH_NOT_FOR_US);
+		return true;
+	}
+	if (likely(eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)))
+		return false;
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
+		arp_input(w, p, m);
+	else
+		worker_drop(w, m, DROP_ETH_UNSUPPORTED);
+	return true;
+}
+
+/* Common IPv4 checks at the start of m's data + off; DROP_MAX when good. */
+static inline enum drop_reason
+ipv4_input_check(struct rte_mbuf *m, uint16_t off, struct rte_ipv4_hdr **ipp)
+{
+	struct rte_ipv4_hdr *ip;
+	uint32_t avail = rte_pktmbuf_pkt_len(m) - off;
+	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	enum drop_reason r;
+	uint16_t total;
+
+	/* Headers must sit in the first segment; every PMD here delivers them so. */
+	if (unlikely(rte_pktmbuf_data_len(m) < off + sizeof(*ip)))
+		return DROP_IP_TRUNCATED;
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, off);
+	if (unlikely(rte_pktmbuf_data_len(m) < off + pkt_ipv4_hdr_len(ip)))
+		return DROP_IP_TRUNCATED;
+	if (unlikely(csum == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+		return DROP_IP_BAD_CHECKSUM;
+	r = pkt_ipv4_check(ip, avail,
+			   dp.cfg.verify_checksums && csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+	if (unlikely(r != DROP_MAX))
+		return r;
+	/* Drop Ethernet padding so lengths below are the IP packet's. */
+	total = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely(avail > total))
+		rte_pktmbuf_trim(m, (uint16_t)(avail - total));
+	*ipp = ip;
+	return DROP_MAX;
+}
+
+/* dst when on-link on port p, else the port's gateway; 0 when neither. */
+static inline rte_be32_t
+port_next_hop(enum port_role p, rte_be32_t dst)
+{
+	const struct dp_port *port = &dp.ports[p];
+
+	return pkt_prefix_contains(&port->subnet, dst) ? dst : port->gateway;
+}
+
 /* port.c */
 int ports_init(void);
 void ports_stop(void);
@@ -134,25 +210,71 @@ void ports_stop(void);
 int worker_main(void *arg);
 void worker_flush(struct worker *w);
 
-/* xmit.c: transmit helpers */
-void xmit_raw(struct worker *w, enum port_role p, struct rte_mbuf *m);
-/* Prepends Ethernet for an IPv4 packet to next hop nh on port p and sends it. */
-void xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
-	       struct tunnel *t);
+/* xmit.c: transmit helpers; the per-packet fast paths are inline below. */
+void tx_flush(struct worker *w, enum port_role p);
+/* xmit_ipv4 when nh is not in the worker's neighbour cache: asks the shared table. */
+void xmit_ipv4_resolve(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
+		       struct tunnel *t);
 void xmit_arp_request(struct worker *w, enum port_role p, rte_be32_t target);
+/* Drops m for reason r: on tunnel t when given (its owner calls), else on the worker. */
+void xmit_drop(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r);
+
+static inline void
+xmit_raw(struct worker *w, enum port_role p, struct rte_mbuf *m)
+{
+	struct tx_buf *b = &w->tx[p];
+
+	b->pkts[b->n++] = m;
+	if (b->n == BURST)
+		tx_flush(w, p);
+}
+
+static inline struct neigh_cache_entry *
+ncache_slot(struct worker *w, enum port_role p, rte_be32_t nh)
+{
+	uint32_t h = rte_be_to_cpu_32(nh) * 2654435761u;
+
+	return &w->ncache[((h >> 26) ^ (uint32_t)p) & (NEIGH_CACHE_SIZE - 1)];
+}
+
+/* Prepends Ethernet to dst on port p for an IPv4 packet and sends it. */
+static inline void
+xmit_eth(struct worker *w, enum port_role p, const struct rte_ether_addr *dst,
+	 struct rte_mbuf *m, struct tunnel *t)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
+
+	if (unlikely(eth == NULL)) {
+		xmit_drop(w, t, m, DROP_NO_MBUF);
+		return;
+	}
+	pkt_eth_set(eth, dst, &dp.ports[p].mac, RTE_ETHER_TYPE_IPV4);
+	xmit_raw(w, p, m);
+}
+
+/*
+ * Prepends Ethernet for an IPv4 packet to next hop nh on port p and sends it.
+ * A tunnel's drops are counted on t (the caller owns it), others on the worker.
+ */
+static inline void
+xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m, struct tunnel *t)
+{
+	const struct neigh_cache_entry *c = ncache_slot(w, p, nh);
+
+	if (likely(c->ip == nh && c->port == p && w->now < c->valid_until))
+		xmit_eth(w, p, &c->mac, m, t);
+	else
+		xmit_ipv4_resolve(w, p, nh, m, t);
+}
+
 void handoff(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum handoff_dir dir,
 	     uint16_t l4_off);
-
-/* arp.c */
-void arp_input(struct worker *w, enum port_role p, struct rte_mbuf *m);
 
 /* outside.c / inside.c */
 void outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
 void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
-/* Common IPv4 checks at the start of m's data + off; DROP_MAX when good. */
-enum drop_reason ipv4_input_check(struct rte_mbuf *m, uint16_t off, struct rte_ipv4_hdr **ipp);
 /* Answers an ICMP echo to our address on port p (consumes m). */
 void icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 /* Sends an ICMP error from our inside address about orig (IPv4 at its data start); orig is kept. */
@@ -160,8 +282,6 @@ void send_icmp_error(struct worker *w, const struct rte_mbuf *orig, uint8_t type
 		     uint16_t mtu);
 /* Routes a packet we generated (IPv4 at data start): into a tunnel or out of the inside port. */
 void local_output(struct worker *w, struct rte_mbuf *m);
-/* dst when on-link on port p, else the port's gateway; 0 when neither. */
-rte_be32_t port_next_hop(enum port_role p, rte_be32_t dst);
 
 /* telemetry.c */
 int telemetry_init(void);

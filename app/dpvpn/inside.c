@@ -8,8 +8,6 @@
 #include "clock.h"
 #include "dpvpn.h"
 
-bool l2_input(struct worker *w, enum port_role p, struct rte_mbuf *m);
-
 static void
 inside_one(struct worker *w, struct rte_mbuf *m)
 {

@@ -1,43 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* IPv4 checks shared by both ports, ICMP echo and ICMP errors for our addresses. */
+/* ICMP echo and ICMP errors for our addresses, and output of packets we generate. */
 #include "clock.h"
 #include "dpvpn.h"
-
-enum drop_reason
-ipv4_input_check(struct rte_mbuf *m, uint16_t off, struct rte_ipv4_hdr **ipp)
-{
-	struct rte_ipv4_hdr *ip;
-	uint32_t avail = rte_pktmbuf_pkt_len(m) - off;
-	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	enum drop_reason r;
-	uint16_t total;
-
-	/* Headers must sit in the first segment; every PMD here delivers them so. */
-	if (rte_pktmbuf_data_len(m) < off + sizeof(*ip))
-		return DROP_IP_TRUNCATED;
-	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, off);
-	if (rte_pktmbuf_data_len(m) < off + pkt_ipv4_hdr_len(ip))
-		return DROP_IP_TRUNCATED;
-	if (csum == RTE_MBUF_F_RX_IP_CKSUM_BAD)
-		return DROP_IP_BAD_CHECKSUM;
-	r = pkt_ipv4_check(ip, avail,
-			   dp.cfg.verify_checksums && csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD);
-	if (r != DROP_MAX)
-		return r;
-	/* Drop Ethernet padding so lengths below are the IP packet's. */
-	total = rte_be_to_cpu_16(ip->total_length);
-	if (avail > total)
-		rte_pktmbuf_trim(m, (uint16_t)(avail - total));
-	*ipp = ip;
-	return DROP_MAX;
-}
-
-/* Next hop towards dst on port p: dst itself when on-link, else the gateway (0 = none). */
-static inline rte_be32_t
-next_hop(const struct dp_port *port, rte_be32_t dst)
-{
-	return pkt_prefix_contains(&port->subnet, dst) ? dst : port->gateway;
-}
 
 void
 icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
@@ -58,7 +22,7 @@ icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ip
 		worker_drop(w, m, r);
 		return;
 	}
-	nh = next_hop(&dp.ports[p], ip->dst_addr);
+	nh = port_next_hop(p, ip->dst_addr);
 	if (nh == 0) {
 		worker_drop(w, m, DROP_NO_ROUTE);
 		return;
@@ -81,7 +45,7 @@ local_output(struct worker *w, struct rte_mbuf *m)
 			handoff(w, t, m, HANDOFF_ENCAP, 0);
 		return;
 	}
-	nh = next_hop(&dp.ports[PORT_INSIDE], ip->dst_addr);
+	nh = port_next_hop(PORT_INSIDE, ip->dst_addr);
 	if (nh == 0) {
 		worker_drop(w, m, DROP_NO_ROUTE);
 		return;
@@ -104,10 +68,4 @@ send_icmp_error(struct worker *w, const struct rte_mbuf *orig, uint8_t type, uin
 	w->icmp_tokens--;
 	stats_inc(&w->stats.icmp_errors);
 	local_output(w, m);
-}
-
-rte_be32_t
-port_next_hop(enum port_role p, rte_be32_t dst)
-{
-	return next_hop(&dp.ports[p], dst);
 }

@@ -6,40 +6,6 @@
 #include "clock.h"
 #include "dpvpn.h"
 
-/* Frames for another unicast MAC reach us on shared segments and bridges. */
-static inline bool
-eth_for_us(const struct rte_ether_hdr *eth, const struct dp_port *port)
-{
-	return !rte_is_unicast_ether_addr(&eth->dst_addr) ||
-	       rte_is_same_ether_addr(&eth->dst_addr, &port->mac);
-}
-
-/* Ethernet and ARP handling shared by both ports. Returns true if m was consumed. */
-bool
-l2_input(struct worker *w, enum port_role p, struct rte_mbuf *m)
-{
-	const struct rte_ether_hdr *eth;
-
-	if (rte_pktmbuf_data_len(m) < sizeof(*eth)) {
-		worker_drop(w, m, DROP_ETH_TRUNCATED);
-		return true;
-	}
-	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	if (!eth_for_us(eth, &dp.ports[p])) {
-		worker_drop(w, m, DROP_ETH_NOT_FOR_US);
-		return true;
-	}
-	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
-		arp_input(w, p, m);
-		return true;
-	}
-	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
-		worker_drop(w, m, DROP_ETH_UNSUPPORTED);
-		return true;
-	}
-	return false;
-}
-
 static bool
 is_our_address(rte_be32_t a)
 {

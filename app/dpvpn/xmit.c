@@ -6,7 +6,7 @@
 #include "clock.h"
 #include "dpvpn.h"
 
-static void
+void
 tx_flush(struct worker *w, enum port_role p)
 {
 	struct tx_buf *b = &w->tx[p];
@@ -26,16 +26,6 @@ worker_flush(struct worker *w)
 {
 	tx_flush(w, PORT_OUTSIDE);
 	tx_flush(w, PORT_INSIDE);
-}
-
-void
-xmit_raw(struct worker *w, enum port_role p, struct rte_mbuf *m)
-{
-	struct tx_buf *b = &w->tx[p];
-
-	b->pkts[b->n++] = m;
-	if (b->n == BURST)
-		tx_flush(w, p);
 }
 
 void
@@ -60,28 +50,24 @@ xmit_arp_request(struct worker *w, enum port_role p, rte_be32_t target)
 
 #define NEIGH_CACHE_MS 100 /* how long a worker trusts its copy without asking the table */
 
-static inline struct neigh_cache_entry *
-ncache_slot(struct worker *w, enum port_role p, rte_be32_t nh)
+void
+xmit_drop(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r)
 {
-	uint32_t h = rte_be_to_cpu_32(nh) * 2654435761u;
-
-	return &w->ncache[((h >> 26) ^ (uint32_t)p) & (NEIGH_CACHE_SIZE - 1)];
+	if (t != NULL)
+		tunnel_drop_pkt(t, m, r);
+	else
+		worker_drop(w, m, r);
 }
 
 void
-xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m, struct tunnel *t)
+xmit_ipv4_resolve(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
+		  struct tunnel *t)
 {
-	struct dp_port *port = &dp.ports[p];
 	struct neigh_cache_entry *c = ncache_slot(w, p, nh);
 	struct rte_ether_addr mac;
-	struct rte_ether_hdr *eth;
 	enum drop_reason why;
 
-	if (likely(c->ip == nh && c->port == p && w->now < c->valid_until)) {
-		mac = c->mac;
-		goto send;
-	}
-	switch (neigh_lookup(&port->neigh, nh, w->now, &mac)) {
+	switch (neigh_lookup(&dp.ports[p].neigh, nh, w->now, &mac)) {
 	case NEIGH_OK_REFRESH:
 		xmit_arp_request(w, p, nh);
 		/* fall through */
@@ -90,7 +76,8 @@ xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
 		c->port = (uint8_t)p;
 		c->mac = mac;
 		c->valid_until = w->now + clock_ms_to_ticks(NEIGH_CACHE_MS);
-		goto send;
+		xmit_eth(w, p, &mac, m, t);
+		return;
 	case NEIGH_MISS_REQUEST:
 		xmit_arp_request(w, p, nh);
 		why = DROP_NEIGH_UNRESOLVED;
@@ -103,23 +90,7 @@ xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
 		why = DROP_NEIGH_TABLE_FULL;
 		break;
 	}
-	/* A tunnel's drops are counted on the tunnel only by its owner (the caller). */
-	if (t != NULL)
-		tunnel_drop_pkt(t, m, why);
-	else
-		worker_drop(w, m, why);
-	return;
-send:
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (unlikely(eth == NULL)) {
-		if (t != NULL)
-			tunnel_drop_pkt(t, m, DROP_NO_MBUF);
-		else
-			worker_drop(w, m, DROP_NO_MBUF);
-		return;
-	}
-	pkt_eth_set(eth, &mac, &port->mac, RTE_ETHER_TYPE_IPV4);
-	xmit_raw(w, p, m);
+	xmit_drop(w, t, m, why);
 }
 
 void
