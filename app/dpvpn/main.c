@@ -108,6 +108,71 @@ drain_rings(void)
 			rte_pktmbuf_free(m);
 }
 
+/* Free 2 MiB or 1 GiB hugepages on a mounted hugetlbfs: what EAL needs to start without --no-huge. */
+static bool
+hugepages_usable(void)
+{
+	static const char *const pools[] = {
+		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages",
+		"/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages",
+	};
+	bool free_pages = false, mounted = false;
+	char line[512];
+	FILE *f;
+
+	for (unsigned i = 0; i < RTE_DIM(pools); i++) {
+		unsigned long n = 0;
+
+		f = fopen(pools[i], "r");
+		if (f != NULL) {
+			free_pages |= fscanf(f, "%lu", &n) == 1 && n > 0;
+			fclose(f);
+		}
+	}
+	f = fopen("/proc/mounts", "r");
+	if (f != NULL) {
+		while (!mounted && fgets(line, sizeof(line), f) != NULL)
+			mounted = strstr(line, " hugetlbfs ") != NULL;
+		fclose(f);
+	}
+	return free_pages && mounted;
+}
+
+/*
+ * Hugepages when they can be had, --no-huge otherwise: without any memory option and without
+ * usable hugepages, add "--no-huge -m 1024" so EAL starts instead of failing.
+ */
+static char **
+eal_args_with_memory_fallback(int *argc, char **argv)
+{
+	static char *no_huge[] = { "--no-huge", "-m", "1024" };
+	char **out;
+	int n = *argc, eal_end = n;
+
+	for (int i = 1; i < n; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			eal_end = i;
+			break;
+		}
+		if (strcmp(argv[i], "--no-huge") == 0 || strcmp(argv[i], "-m") == 0 ||
+		    strncmp(argv[i], "--socket-mem", 12) == 0 || strcmp(argv[i], "--in-memory") == 0 ||
+		    strncmp(argv[i], "--huge-dir", 10) == 0)
+			return argv;
+	}
+	if (hugepages_usable())
+		return argv;
+	out = calloc((size_t)n + RTE_DIM(no_huge) + 1, sizeof(*out));
+	if (out == NULL)
+		return argv;
+	memcpy(out, argv, sizeof(*out) * (size_t)eal_end);
+	memcpy(out + eal_end, no_huge, sizeof(no_huge));
+	memcpy(out + eal_end + RTE_DIM(no_huge), argv + eal_end, sizeof(*out) * (size_t)(n - eal_end));
+	*argc = n + (int)RTE_DIM(no_huge);
+	fprintf(stderr, "dpvpn: no usable hugepages: running with --no-huge -m 1024 "
+			"(see docs/operations.md to reserve hugepages)\n");
+	return out;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -126,6 +191,7 @@ main(int argc, char **argv)
 	bool check_only = false;
 	int ret, opt, rc = EXIT_FAILURE;
 
+	argv = eal_args_with_memory_fallback(&argc, argv);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpvpn: EAL init failed: %s\n", rte_strerror(rte_errno));
