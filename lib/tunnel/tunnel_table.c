@@ -105,16 +105,6 @@ tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k)
 }
 
 struct tunnel *
-tunnel_table_route(const struct tunnel_table *tt, rte_be32_t dst)
-{
-	uint32_t nh;
-
-	if (rte_lpm_lookup(tt->routes, rte_be_to_cpu_32(dst), &nh) != 0)
-		return NULL;
-	return tunnel_table_at(tt, nh);
-}
-
-struct tunnel *
 tunnel_table_by_id(const struct tunnel_table *tt, uint32_t id)
 {
 	/* Telemetry only: a scan is fine and needs no second index. */
