@@ -117,6 +117,38 @@ test_ttl_dec(void)
 	CHECK_EQ(bad, 0);
 }
 
+/* The encap fast path's header writer must produce the bytes of a fill + full checksum. */
+static void
+test_write_hdr(void)
+{
+	struct rte_ipv4_hdr a, b;
+	unsigned bad = 0;
+
+	srand(2);
+	for (int i = 0; i < 100000; i++) {
+		uint8_t tos = (uint8_t)rand(), ttl = (uint8_t)rand(), proto = (uint8_t)rand();
+		uint16_t len = (uint16_t)rand(), id = (uint16_t)rand();
+		rte_be32_t src = (rte_be32_t)rand() ^ ((rte_be32_t)rand() << 16);
+		rte_be32_t dst = (rte_be32_t)rand() ^ ((rte_be32_t)rand() << 16);
+
+		memset(&a, 0xa5, sizeof(a));
+		pkt_ipv4_write_hdr(&a, tos, len, id, ttl, proto, src, dst);
+		memset(&b, 0, sizeof(b));
+		b.version_ihl = RTE_IPV4_VHL_DEF;
+		b.type_of_service = tos;
+		b.total_length = rte_cpu_to_be_16(len);
+		b.packet_id = rte_cpu_to_be_16(id);
+		b.time_to_live = ttl;
+		b.next_proto_id = proto;
+		b.src_addr = src;
+		b.dst_addr = dst;
+		pkt_ipv4_set_checksum(&b);
+		if (memcmp(&a, &b, sizeof(a)) != 0 || rte_raw_cksum(&a, sizeof(a)) != 0xffff)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+}
+
 static void
 test_arp(void)
 {
@@ -181,6 +213,7 @@ main(void)
 	test_parse();
 	test_ipv4_check();
 	test_ttl_dec();
+	test_write_hdr();
 	test_arp();
 	test_icmp_echo();
 	return check_summary("pkt");
