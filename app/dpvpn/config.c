@@ -324,8 +324,16 @@ parse_global(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
 	    get_u32(&s, "idle_sleep_us", 0, 0, 100000, &cfg->idle_sleep_us) < 0 ||
 	    get_u32(&s, "neigh_timeout", 300, 1, 86400, &cfg->neigh_timeout_s) < 0 ||
 	    get_u32(&s, "neigh_entries", 1024, 16, 1u << 20, &cfg->neigh_entries) < 0 ||
-	    tunnel_conf_bool(&c, "verify_checksums", true, &cfg->verify_checksums) < 0)
+	    tunnel_conf_bool(&c, "verify_checksums", true, &cfg->verify_checksums) < 0 ||
+	    get_u32(&s, "reorder_window", REORDER_DEFAULT_SIZE, REORDER_MIN_SIZE, REORDER_MAX_SIZE,
+		    &cfg->reorder_window) < 0 ||
+	    get_u32(&s, "reorder_hold_ms", REORDER_DEFAULT_HOLD_US / 1000, 1, 10000,
+		    &cfg->reorder_hold_ms) < 0 ||
+	    get_u32(&s, "reorder_blocks", 256, 1, 1u << 20, &cfg->reorder_blocks) < 0 ||
+	    tunnel_conf_bool(&c, "reorder_adaptive", false, &cfg->reorder_adaptive) < 0)
 		return -1;
+	if ((cfg->reorder_window & (cfg->reorder_window - 1)) != 0)
+		return sec_error(&s, "reorder_window", "%u is not a power of two", cfg->reorder_window);
 	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
 		return sec_error(&s, "handoff_ring", "%u is not a power of two", cfg->handoff_ring);
 	return check_unknown_keys(&s);
@@ -358,6 +366,43 @@ static int
 parse_routes(struct section_ctx *s, struct tunnel *t)
 {
 	return for_each_item(s, "routes", t, add_route);
+}
+
+/* The reorder window of a sequenced tunnel: on by default, "off" behaves like stock Linux. */
+static int
+parse_reorder(struct section_ctx *s, const struct dpvpn_config *cfg, struct tunnel *t)
+{
+	struct tunnel_conf c = tc_of(s);
+	const char *v = sec_get(s, "reorder");
+	uint64_t size, hold_ms;
+	bool adaptive;
+
+	t->reorder_mode = t->sequenced ? TUNNEL_REORDER_ON : TUNNEL_REORDER_NONE;
+	if (v != NULL) {
+		bool on;
+
+		if (tunnel_conf_bool(&c, "reorder", true, &on) < 0)
+			return -1;
+		if (on && !t->sequenced)
+			return sec_error(s, "reorder", "needs sequence numbers (sequence = yes)");
+		if (!on && t->sequenced)
+			t->reorder_mode = TUNNEL_REORDER_OFF;
+	}
+	if (tunnel_conf_uint(&c, "reorder_window", cfg->reorder_window, REORDER_MIN_SIZE,
+			     REORDER_MAX_SIZE, &size) < 0 ||
+	    tunnel_conf_uint(&c, "reorder_hold_ms", cfg->reorder_hold_ms, 1, 10000, &hold_ms) < 0 ||
+	    tunnel_conf_bool(&c, "reorder_adaptive", cfg->reorder_adaptive, &adaptive) < 0)
+		return -1;
+	if ((size & (size - 1)) != 0)
+		return sec_error(s, "reorder_window", "%llu is not a power of two",
+				 (unsigned long long)size);
+	t->reorder_conf = (struct reorder_conf){
+		.size = (uint32_t)size,
+		.hold_us = (uint32_t)hold_ms * 1000,
+		.adaptive = adaptive,
+		.off = t->reorder_mode == TUNNEL_REORDER_OFF,
+	};
+	return 0;
 }
 
 static int
@@ -409,6 +454,8 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
 		return -1;
 	t->mtu = (uint16_t)n;
+	if (parse_reorder(&s, cfg, t) < 0)
+		return -1;
 	return check_unknown_keys(&s);
 }
 

@@ -47,6 +47,10 @@ struct dpvpn_config {
 	uint32_t neigh_timeout_s;
 	uint32_t neigh_entries;
 	bool verify_checksums;
+	uint32_t reorder_window;        /* default window of sequenced tunnels, packets */
+	uint32_t reorder_hold_ms;       /* default hold time of a gap */
+	uint32_t reorder_blocks;        /* per worker: tunnels reordering at once (memory cap) */
+	bool reorder_adaptive;          /* default: hold from measured delay variation */
 	struct port_conf outside;
 	struct port_conf inside;
 	unsigned nb_tunnels;

@@ -82,6 +82,11 @@ struct worker {
 	uint16_t ip_id;                 /* outer IPv4 identification */
 	struct neigh_cache_entry ncache[NEIGH_CACHE_SIZE];
 	struct tunnel_cache_entry tcache[TUNNEL_CACHE_SIZE];
+	/* Reorder windows of the tunnels this worker owns: their block pool and delivery sink. */
+	struct reorder_ctx *reorder;
+	struct reorder_sink sink;
+	uint64_t next_sweep;
+	struct rte_mbuf *sink_pkts[BURST];
 } __rte_cache_aligned;
 
 /* Where a handed-off packet goes next: stored in an mbuf dynamic field. */
@@ -274,6 +279,10 @@ void handoff(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum handof
 void outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
+/* After decap and the reorder window: inner checks and forwarding (consumes m). */
+void tunnel_deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+/* The reorder sink's callback: delivers a window's in-order run. */
+void reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg);
 void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 /* Answers an ICMP echo to our address on port p (consumes m). */
 void icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);

@@ -63,6 +63,27 @@ setup_workers(void)
 			return -1;
 		}
 	}
+	/* Each worker's reorder pool serves windows up to the largest any tunnel asks for. */
+	uint32_t max_window = dp.cfg.reorder_window;
+	for (unsigned t = 0; t < dp.cfg.nb_tunnels; t++)
+		max_window = RTE_MAX(max_window, dp.cfg.tunnels[t]->reorder_conf.size);
+	for (i = 0; i < dp.nb_workers; i++) {
+		struct reorder_ctx_conf rc = {
+			.defaults = { .size = dp.cfg.reorder_window,
+				      .hold_us = dp.cfg.reorder_hold_ms * 1000,
+				      .adaptive = dp.cfg.reorder_adaptive },
+			.max_size = max_window,
+			.max_blocks = dp.cfg.reorder_blocks,
+			.hz = clock_hz(),
+			.socket_id = socket,
+		};
+
+		dp.workers[i].reorder = reorder_ctx_create(&rc);
+		if (dp.workers[i].reorder == NULL) {
+			fprintf(stderr, "dpvpn: reorder pool: %s\n", rte_strerror(rte_errno));
+			return -1;
+		}
+	}
 	i = 0;
 	if (rte_lcore_count() > 1)
 		RTE_LCORE_FOREACH_WORKER(lcore)
@@ -87,6 +108,14 @@ setup_tunnels(void)
 
 		/* Spread tunnels over workers; each is then touched by its owner only. */
 		t->worker = (uint16_t)(i % dp.nb_workers);
+		if (t->reorder_mode != TUNNEL_REORDER_NONE) {
+			rc = reorder_window_init(dp.workers[t->worker].reorder, &t->reorder, &t->reorder_conf);
+			if (rc < 0) {
+				fprintf(stderr, "%s: [tunnel %u] reorder window: %s\n", dp.cfg.file, t->id,
+					rte_strerror(-rc));
+				return -1;
+			}
+		}
 		rc = tunnel_table_add(&dp.tunnels, t);
 		if (rc < 0) {
 			fprintf(stderr, "%s: [tunnel %u] cannot be added: %s\n", dp.cfg.file, t->id,
@@ -260,8 +289,11 @@ out_ports:
 	ports_stop();
 	if (dp.workers != NULL) {
 		drain_rings();
-		for (unsigned i = 0; i < dp.nb_workers; i++)
+		for (unsigned i = 0; i < dp.nb_workers; i++) {
 			rte_ring_free(dp.workers[i].handoff);
+			/* Packets still waiting in windows are freed (counted "freed"). */
+			reorder_ctx_free(dp.workers[i].reorder);
+		}
 	}
 	if (dp.pool != NULL) {
 		/* Every mbuf must be back: a leak shows here and fails the tests. */

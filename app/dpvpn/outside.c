@@ -84,14 +84,38 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 void
 tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
 {
+	struct tunnel_rx rx = { .has_seq = false };
+	enum drop_reason r;
+
+	r = t->ops->decap(t, m, l4_off, &rx);
+	if (unlikely(r != DROP_MAX)) {
+		tunnel_drop_pkt(t, m, r);
+		return;
+	}
+	/* Sequenced tunnels pass the window; it delivers in order through the worker's sink. */
+	if (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq)
+		reorder_push(w->reorder, &t->reorder, rx.seq, m, w->now, &w->sink);
+	else
+		tunnel_deliver(w, t, m);
+}
+
+void
+reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg)
+{
+	struct tunnel *t = container_of(win, struct tunnel, reorder);
+
+	for (uint16_t i = 0; i < n; i++)
+		tunnel_deliver(arg, t, pkts[i]);
+}
+
+void
+tunnel_deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
 	struct rte_ipv4_hdr *ip;
 	struct tunnel *to;
 	enum drop_reason r;
 	rte_be32_t nh;
 
-	r = t->ops->decap(t, m, l4_off);
-	if (r != DROP_MAX)
-		goto drop;
 	if (ipv4_input_check(m, 0, &ip) != DROP_MAX) {
 		r = DROP_INNER_MALFORMED;
 		goto drop;

@@ -221,6 +221,36 @@ cmd_tunnels(const char *cmd __rte_unused, const char *params, struct rte_tel_dat
 	return 0;
 }
 
+/* The window's counters, named as operators of the OpenWrt GRE/PPTP reorder patch know them. */
+static struct rte_tel_data *
+reorder_dict(const struct tunnel *t)
+{
+	struct rte_tel_data *d = rte_tel_data_alloc();
+	struct reorder_stats s;
+
+	if (d == NULL)
+		return NULL;
+	reorder_stats_read(&t->reorder, &s);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "mode", t->reorder_mode == TUNNEL_REORDER_ON
+						     ? (t->reorder_conf.adaptive ? "adaptive" : "on")
+						     : "off");
+	rte_tel_data_add_dict_u64(d, "accepted", s.accepted);
+	rte_tel_data_add_dict_u64(d, "under_window", s.under_window);
+	rte_tel_data_add_dict_u64(d, "buffered", s.buffered);
+	rte_tel_data_add_dict_u64(d, "duplicated", s.duplicated);
+	rte_tel_data_add_dict_u64(d, "lost", s.lost);
+	rte_tel_data_add_dict_u64(d, "far_ahead", s.far_ahead);
+	rte_tel_data_add_dict_u64(d, "resyncs", s.resyncs);
+	rte_tel_data_add_dict_u64(d, "nobuf", s.nobuf);
+	rte_tel_data_add_dict_u64(d, "freed", s.freed);
+	rte_tel_data_add_dict_u64(d, "window", t->reorder_conf.size);
+	rte_tel_data_add_dict_u64(d, "held", reorder_held(&t->reorder));
+	rte_tel_data_add_dict_u64(d, "hold_us", reorder_hold_us(dp.workers[t->worker].reorder, &t->reorder));
+	rte_tel_data_add_dict_u64(d, "next_seq", reorder_next_seq(&t->reorder));
+	return d;
+}
+
 static int
 cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
@@ -264,6 +294,12 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 		}
 		rte_tel_data_add_dict_container(d, "routes", routes, 0);
 	}
+	if (t->reorder_mode != TUNNEL_REORDER_NONE) {
+		struct rte_tel_data *rd = reorder_dict(t);
+
+		if (rd != NULL)
+			rte_tel_data_add_dict_container(d, "reorder", rd, 0);
+	}
 	drops = drops_dict(t->stats.drops, true);
 	if (drops != NULL)
 		rte_tel_data_add_dict_container(d, "drop_reasons", drops, 0);
@@ -289,15 +325,37 @@ total_drops(uint64_t *out)
 	}
 }
 
+/* Packets the reorder windows dropped, by fate, summed over tunnels. */
+static void
+window_drops(uint64_t *under, uint64_t *dup, uint64_t *far)
+{
+	*under = *dup = *far = 0;
+	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
+		const struct tunnel *t = dp.tunnels.by_index[i];
+		struct reorder_stats s;
+
+		if (t == NULL || t->reorder_mode == TUNNEL_REORDER_NONE)
+			continue;
+		reorder_stats_read(&t->reorder, &s);
+		*under += s.under_window;
+		*dup += s.duplicated;
+		*far += s.far_ahead;
+	}
+}
+
 static int
 cmd_drops(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
 {
-	uint64_t sum[DROP_MAX];
+	uint64_t sum[DROP_MAX], under, dup, far;
 
 	total_drops(sum);
+	window_drops(&under, &dup, &far);
 	rte_tel_data_start_dict(d);
 	for (int r = 0; r < DROP_MAX; r++)
 		rte_tel_data_add_dict_u64(d, stats_drop_name((enum drop_reason)r), sum[r]);
+	rte_tel_data_add_dict_u64(d, "window_under_window", under);
+	rte_tel_data_add_dict_u64(d, "window_duplicated", dup);
+	rte_tel_data_add_dict_u64(d, "window_far_ahead", far);
 	return 0;
 }
 
@@ -341,11 +399,20 @@ print_final_counters(FILE *f)
 	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
 		const struct tunnel *t = dp.tunnels.by_index[i];
 
-		if (t != NULL)
-			fprintf(f, "  tunnel %u (%s): rx %" PRIu64 " pkts %" PRIu64 " B, tx %" PRIu64
-				   " pkts %" PRIu64 " B, drops %" PRIu64 "\n",
-				t->id, t->name, t->stats.rx_packets, t->stats.rx_bytes,
-				t->stats.tx_packets, t->stats.tx_bytes, sum_drops(t->stats.drops));
+		if (t == NULL)
+			continue;
+		fprintf(f, "  tunnel %u (%s): rx %" PRIu64 " pkts %" PRIu64 " B, tx %" PRIu64
+			   " pkts %" PRIu64 " B, drops %" PRIu64 "\n",
+			t->id, t->name, t->stats.rx_packets, t->stats.rx_bytes, t->stats.tx_packets,
+			t->stats.tx_bytes, sum_drops(t->stats.drops));
+		if (t->reorder_mode != TUNNEL_REORDER_NONE) {
+			struct reorder_stats s;
+
+			reorder_stats_read(&t->reorder, &s);
+			fprintf(f, "    window: accepted %" PRIu64 ", under window %" PRIu64
+				   ", buffered %" PRIu64 ", duplicated %" PRIu64 ", lost %" PRIu64 "\n",
+				s.accepted, s.under_window, s.buffered, s.duplicated, s.lost);
+		}
 	}
 	total_drops(sum);
 	for (int r = 0; r < DROP_MAX; r++)

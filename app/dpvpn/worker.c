@@ -13,6 +13,7 @@
 #include "dpvpn.h"
 
 #define HOUSEKEEPING_MS 100
+#define REORDER_SWEEP_US 1000 /* gaps expire within a millisecond of their hold time */
 #define ICMP_ERRORS_PER_PERIOD 100 /* 1000 per second per worker */
 
 static void
@@ -86,6 +87,7 @@ worker_main(void *arg)
 	uint64_t last_work = clock_now(), prev_end = last_work;
 
 	w->lcore_id = rte_lcore_id();
+	reorder_sink_init(&w->sink, w->reorder, w->sink_pkts, BURST, reorder_deliver, w);
 	w->now = clock_now();
 	housekeeping(w, w->now);
 	while (!__atomic_load_n(&dp.stop, __ATOMIC_RELAXED)) {
@@ -114,6 +116,12 @@ worker_main(void *arg)
 			handoff_input(w, pkts, n);
 			total += n;
 		}
+		if (unlikely(t0 >= w->next_sweep)) {
+			/* Idle tunnels must not sit on buffered packets: expire their gaps here too. */
+			w->next_sweep = t0 + clock_us_to_ticks(REORDER_SWEEP_US);
+			reorder_sweep_all(w->reorder, t0, &w->sink);
+		}
+		reorder_sink_flush(&w->sink);
 		if (unlikely(t0 >= w->next_housekeeping))
 			housekeeping(w, t0);
 		worker_flush(w);

@@ -76,6 +76,7 @@ gre_configure(struct tunnel *t, const struct tunnel_conf *c)
 	    tunnel_conf_bool(c, "checksum", false, &g->csum) < 0)
 		return -1;
 	t->overhead = gre_hdr_len(g->csum, g->has_okey, g->seq);
+	t->sequenced = g->seq;
 	return 0;
 }
 
@@ -112,15 +113,8 @@ gre_classify(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
 	return DROP_MAX;
 }
 
-/* Serial-number comparison (RFC 1982): is a before b? */
-static inline bool
-seq_before(uint32_t a, uint32_t b)
-{
-	return (int32_t)(a - b) < 0;
-}
-
 static enum drop_reason
-gre_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
+gre_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_rx *rx)
 {
 	struct gre_tunnel *g = t->priv;
 	struct gre_info gi;
@@ -140,15 +134,11 @@ gre_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
 	}
 	if (gi.proto != RTE_ETHER_TYPE_IPV4)
 		return DROP_GRE_UNKNOWN_PROTO;
-	if (g->seq) {
-		/* RFC 2890 2.2: without a reorder window, anything not newer is discarded. */
-		if (!(gi.flags & GRE_F_SEQ))
-			return DROP_SEQ_MISSING;
-		if (g->rx_seen && seq_before(gi.seq, g->rx_next))
-			return DROP_SEQ_OLD;
-		g->rx_next = gi.seq + 1;
-		g->rx_seen = true;
-	}
+	/* Ordering (RFC 2890 2.2, or the reorder window) is the caller's, after decap. */
+	if (g->seq && !(gi.flags & GRE_F_SEQ))
+		return DROP_SEQ_MISSING;
+	rx->has_seq = g->seq;
+	rx->seq = gi.seq;
 	rte_pktmbuf_adj(m, (uint16_t)(l4_off + gi.hdr_len));
 	return DROP_MAX;
 }
@@ -205,10 +195,8 @@ gre_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "okey", rte_be_to_cpu_32(g->okey));
 	rte_tel_data_add_dict_string(d, "sequence", g->seq ? "yes" : "no");
 	rte_tel_data_add_dict_string(d, "checksum", g->csum ? "yes" : "no");
-	if (g->seq) {
+	if (g->seq)
 		rte_tel_data_add_dict_u64(d, "tx_seq", __atomic_load_n(&g->tx_seq, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(d, "rx_next", __atomic_load_n(&g->rx_next, __ATOMIC_RELAXED));
-	}
 }
 
 static void

@@ -33,8 +33,6 @@ struct gre_tunnel {
 	bool seq;               /* send sequence numbers and require them on receive */
 	bool csum;              /* send checksums and require them on receive */
 	uint32_t tx_seq;        /* next sequence number to send */
-	uint32_t rx_next;       /* next sequence number expected */
-	bool rx_seen;           /* rx_next is meaningful */
 };
 
 /* Parsed fixed part of a GRE header. */

@@ -37,7 +37,6 @@
 	X(GRE_UNKNOWN_PROTO, "gre_unknown_proto", "GRE payload is not IPv4")           \
 	X(NO_TUNNEL, "no_tunnel", "no tunnel for this peer, local address and key")   \
 	X(SEQ_MISSING, "seq_missing", "tunnel requires sequence numbers, none sent")   \
-	X(SEQ_OLD, "seq_old", "sequence number at or below the last delivered")        \
 	X(CHECKSUM_MISSING, "checksum_missing", "tunnel requires GRE checksums")       \
 	X(INNER_MALFORMED, "inner_malformed", "inner IPv4 header invalid")             \
 	X(INNER_SPOOFED, "inner_spoofed", "inner source not routed to this tunnel")    \

@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "pkt.h"
+#include "reorder.h"
 #include "stats.h"
 
 struct rte_hash;
@@ -63,6 +64,12 @@ int tunnel_conf_bool(const struct tunnel_conf *c, const char *key, bool def, boo
 int tunnel_conf_uint(const struct tunnel_conf *c, const char *key, uint64_t def, uint64_t min,
 		     uint64_t max, uint64_t *out);
 
+/* What decap learnt about a received packet. */
+struct tunnel_rx {
+	uint32_t seq;
+	bool has_seq;
+};
+
 struct tunnel_ops {
 	const char *name;       /* "protocol = <name>" in the configuration */
 	uint8_t ip_proto;       /* outer IP protocol it listens on */
@@ -79,8 +86,13 @@ struct tunnel_ops {
 	 */
 	int (*classify)(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
 			struct tunnel_key *k);
-	/* Owner lcore: checks and strips everything up to the inner IPv4 header. */
-	enum drop_reason (*decap)(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
+	/*
+	 * Owner lcore: checks and strips everything up to the inner IPv4 header,
+	 * and reports the packet's sequence number (rx->has_seq) for the reorder
+	 * window, which runs after decap and before delivery.
+	 */
+	enum drop_reason (*decap)(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
+				  struct tunnel_rx *rx);
 	/* Owner lcore: prepends the protocol header; the caller adds outer IPv4 + Ethernet. */
 	enum drop_reason (*encap)(struct tunnel *t, struct rte_mbuf *m);
 	/* Adds driver fields to a telemetry dict. */
@@ -89,6 +101,13 @@ struct tunnel_ops {
 };
 
 #define TUNNEL_MAX_ROUTES 64
+
+/* How a tunnel treats sequence numbers on receive. */
+enum {
+	TUNNEL_REORDER_NONE,    /* not sequenced: deliver as received */
+	TUNNEL_REORDER_ON,      /* window: restore order, drop duplicates, wait for gaps */
+	TUNNEL_REORDER_OFF,     /* like stock Linux: drop anything not newer than the last */
+};
 
 struct tunnel {
 	struct tunnel_stats stats;      /* first: its own cache lines */
@@ -104,6 +123,10 @@ struct tunnel {
 	uint8_t ttl;                    /* outer TTL */
 	uint8_t nb_routes;
 	bool source_check;              /* inner source must route back into this tunnel */
+	bool sequenced;                 /* the driver receives sequence numbers (sets in configure) */
+	uint8_t reorder_mode;           /* TUNNEL_REORDER_* */
+	struct reorder_conf reorder_conf;
+	struct reorder_window reorder;  /* owned by the owner worker's reorder context */
 	char name[32];
 	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
 };

@@ -40,6 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rte_mbuf *m, *err;
 	struct rte_ipv4_hdr *ip;
 	struct tunnel_key k;
+	struct tunnel_rx rx;
 	uint16_t l4;
 
 	if (size < 1 || size > 2000)
@@ -60,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		l4 = pkt_ipv4_hdr_len(ip);
 		memset(&k, 0, sizeof(k));
 		if (gre_ops.classify(m, ip, l4, &k) == DROP_MAX &&
-		    gre_ops.decap(&t, m, l4) == DROP_MAX &&
+		    gre_ops.decap(&t, m, l4, &rx) == DROP_MAX &&
 		    pkt_ipv4_check(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), rte_pktmbuf_pkt_len(m),
 				   true) == DROP_MAX)
 			gre_ops.encap(&t, m);
