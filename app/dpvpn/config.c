@@ -368,6 +368,81 @@ parse_routes(struct section_ctx *s, struct tunnel *t)
 	return for_each_item(s, "routes", t, add_route);
 }
 
+static int
+add_path(struct section_ctx *s, const char *item, void *arg)
+{
+	struct tunnel *t = arg;
+	rte_be32_t a;
+
+	if (t->nb_paths == TUNNEL_MAX_PATHS)
+		return sec_error(s, "peer", "more than %d paths", TUNNEL_MAX_PATHS);
+	if (pkt_parse_ipv4(item, &a) < 0)
+		return sec_error(s, "peer", "'%s' is not an IPv4 address", item);
+	if (pkt_ipv4_is_martian_source(a))
+		return sec_error(s, "peer", "%s is not a unicast address", item);
+	for (unsigned i = 0; i < t->nb_paths; i++)
+		if (t->paths[i].peer == a)
+			return sec_error(s, "peer", "%s is listed twice", item);
+	t->paths[t->nb_paths].peer = a;
+	t->paths[t->nb_paths].weight = 1;
+	t->nb_paths++;
+	return 0;
+}
+
+/*
+ * peer = A[, B ...]: one address per path (a multi-path tunnel when more than one),
+ * path_mode = redundant | weighted, weights = W1, W2 ... | auto, path_dead_ms.
+ */
+static int
+parse_paths(struct section_ctx *s, struct tunnel *t)
+{
+	struct tunnel_conf c = tc_of(s);
+	const char *v;
+	uint64_t ms;
+
+	if (sec_get(s, "peer") == NULL)
+		return sec_error(s, "peer", "missing (the client's outer address; several for several paths)");
+	if (for_each_item(s, "peer", t, add_path) < 0)
+		return -1;
+	t->peer = t->paths[0].peer;
+	t->paths_mode = TUNNEL_PATHS_REDUNDANT;
+	v = sec_get(s, "path_mode");
+	if (v != NULL) {
+		if (strcmp(v, "weighted") == 0)
+			t->paths_mode = TUNNEL_PATHS_WEIGHTED;
+		else if (strcmp(v, "redundant") != 0)
+			return sec_error(s, "path_mode", "'%s' is not redundant or weighted", v);
+	}
+	v = sec_get(s, "weights");
+	if (v != NULL) {
+		char buf[CFG_VALUE_LEN], *save = NULL, *item;
+		unsigned n = 0;
+
+		if (t->paths_mode != TUNNEL_PATHS_WEIGHTED)
+			return sec_error(s, "weights", "only with path_mode = weighted");
+		if (strcmp(v, "auto") == 0) {
+			t->weights_auto = true;
+		} else {
+			snprintf(buf, sizeof(buf), "%s", v);
+			for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+				char *end;
+				unsigned long w = strtoul(trim(item), &end, 10);
+
+				if (*end != '\0' || w < 1 || w > 1000 || n == t->nb_paths)
+					return sec_error(s, "weights",
+							 "give one weight in [1, 1000] per peer, or auto");
+				t->paths[n++].weight = (uint32_t)w;
+			}
+			if (n != t->nb_paths)
+				return sec_error(s, "weights", "%u weights for %u peers", n, t->nb_paths);
+		}
+	}
+	if (tunnel_conf_uint(&c, "path_dead_ms", 1000, 10, 60000, &ms) < 0)
+		return -1;
+	t->path_dead_ms = (uint16_t)ms;
+	return 0;
+}
+
 /* The reorder window of a sequenced tunnel: on by default, "off" behaves like stock Linux. */
 static int
 parse_reorder(struct section_ctx *s, const struct dpvpn_config *cfg, struct tunnel *t)
@@ -431,10 +506,8 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	t->ops = find_driver(v);
 	if (t->ops == NULL)
 		return sec_error(&s, "protocol", "unknown protocol '%s' (known: gre)", v);
-	if (get_ipv4(&s, "peer", true, &t->peer) < 0)
+	if (parse_paths(&s, t) < 0)
 		return -1;
-	if (pkt_ipv4_is_martian_source(t->peer))
-		return sec_error(&s, "peer", "not a unicast address");
 	t->local = cfg->outside.addr;
 	if (get_ipv4(&s, "local", false, &t->local) < 0)
 		return -1;

@@ -281,6 +281,14 @@ void inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
 /* After decap and the reorder window: inner checks and forwarding (consumes m). */
 void tunnel_deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+/* paths.c: multi-path tunnels */
+void paths_rx(struct worker *w, struct tunnel *t, const struct rte_mbuf *m, uint16_t l4_off);
+/* m carries the driver's header; adds outer IPv4 per chosen path and sends (consumes m). */
+void paths_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+void paths_housekeeping(struct tunnel *t);
+bool tunnel_path_alive(const struct tunnel *t, unsigned i, uint64_t now);
+/* The next path of a weighted tunnel among the live ones; NULL if none. */
+struct tunnel_path *paths_pick_weighted(struct tunnel *t, uint64_t now);
 /* The reorder sink's callback: delivers a window's in-order run. */
 void reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg);
 void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);

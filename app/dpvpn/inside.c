@@ -75,6 +75,12 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	r = t->ops->encap(t, m);
 	if (r != DROP_MAX)
 		goto drop;
+	if (t->nb_paths > 1) {
+		stats_inc(&t->stats.tx_packets);
+		stats_add(&t->stats.tx_bytes, inner_len);
+		paths_send(w, t, m);
+		return;
+	}
 	outer = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*outer));
 	r = DROP_NO_MBUF;
 	if (outer == NULL)

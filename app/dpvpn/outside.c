@@ -87,6 +87,8 @@ tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint1
 	struct tunnel_rx rx = { .has_seq = false };
 	enum drop_reason r;
 
+	if (t->nb_paths > 1)
+		paths_rx(w, t, m, l4_off);
 	r = t->ops->decap(t, m, l4_off, &rx);
 	if (unlikely(r != DROP_MAX)) {
 		tunnel_drop_pkt(t, m, r);

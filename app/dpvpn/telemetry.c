@@ -89,31 +89,28 @@ static void
 add_neigh(const struct neigh_entry *e, bool valid, void *arg)
 {
 	struct neigh_list *l = arg;
-	char ip[INET_ADDRSTRLEN], v[64];
+	char ip[INET_ADDRSTRLEN], v[96];
 	uint64_t m = e->mac;
 	const uint8_t *b = (const uint8_t *)&m;
 
+	/* Dict keys may not contain dots: one "ADDRESS MAC state" string per entry. */
 	if (l->n++ >= 64)
 		return;
-	snprintf(v, sizeof(v), "%02x:%02x:%02x:%02x:%02x:%02x %s%s",
-		 b[0], b[1], b[2], b[3], b[4], b[5], valid ? "reachable" : "incomplete",
-		 (e->flags & NEIGH_F_STATIC) ? " static" : "");
-	rte_tel_data_add_dict_string(l->d, pkt_format_ipv4(e->ip, ip, sizeof(ip)), v);
+	snprintf(v, sizeof(v), "%s %02x:%02x:%02x:%02x:%02x:%02x %s%s",
+		 pkt_format_ipv4(e->ip, ip, sizeof(ip)), b[0], b[1], b[2], b[3], b[4], b[5],
+		 valid ? "reachable" : "incomplete", (e->flags & NEIGH_F_STATIC) ? " static" : "");
+	rte_tel_data_add_array_string(l->d, v);
 }
 
 static struct rte_tel_data *
 port_dict(const struct dp_port *p)
 {
-	struct rte_tel_data *d = rte_tel_data_alloc(), *nd = rte_tel_data_alloc();
+	struct rte_tel_data *d = rte_tel_data_alloc();
 	struct rte_eth_stats es;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	struct neigh_list nl = { .d = nd };
 
-	if (d == NULL || nd == NULL) {
-		rte_tel_data_free(d);
-		rte_tel_data_free(nd);
+	if (d == NULL)
 		return NULL;
-	}
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "device", p->name);
 	rte_tel_data_add_dict_u64(d, "port_id", p->port_id);
@@ -135,9 +132,6 @@ port_dict(const struct dp_port *p)
 		rte_tel_data_add_dict_u64(d, "oerrors", es.oerrors);
 		rte_tel_data_add_dict_u64(d, "rx_nombuf", es.rx_nombuf);
 	}
-	rte_tel_data_start_dict(nd);
-	neigh_walk(&p->neigh, clock_now(), add_neigh, &nl);
-	rte_tel_data_add_dict_container(d, "neighbors", nd, 0);
 	return d;
 }
 
@@ -150,6 +144,24 @@ cmd_ports(const char *cmd __rte_unused, const char *params __rte_unused, struct 
 
 		if (pd != NULL)
 			rte_tel_data_add_dict_container(d, dp.ports[r].role_name, pd, 0);
+	}
+	return 0;
+}
+
+/* ARP caches of both ports (a command of its own: telemetry nests containers one level only). */
+static int
+cmd_neighbors(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	for (int r = 0; r < PORT_MAX; r++) {
+		struct rte_tel_data *nd = rte_tel_data_alloc();
+		struct neigh_list nl = { .d = nd };
+
+		if (nd == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_array(nd, RTE_TEL_STRING_VAL);
+		neigh_walk(&dp.ports[r].neigh, clock_now(), add_neigh, &nl);
+		rte_tel_data_add_dict_container(d, dp.ports[r].role_name, nd, 0);
 	}
 	return 0;
 }
@@ -219,6 +231,41 @@ cmd_tunnels(const char *cmd __rte_unused, const char *params, struct rte_tel_dat
 			break;
 		}
 	return 0;
+}
+
+/*
+ * Each path of a multi-path tunnel as its own dict "pathN" in the reply (rte_telemetry
+ * nests containers one level deep only).
+ */
+static void
+add_paths(const struct tunnel *t, struct rte_tel_data *d)
+{
+	uint64_t now = clock_now();
+
+	rte_tel_data_add_dict_string(d, "path_mode", t->paths_mode == TUNNEL_PATHS_WEIGHTED
+						     ? (t->weights_auto ? "weighted auto" : "weighted")
+						     : "redundant");
+	for (unsigned i = 0; i < t->nb_paths; i++) {
+		const struct tunnel_path *p = &t->paths[i];
+		struct rte_tel_data *pd = rte_tel_data_alloc();
+		char name[16];
+		uint64_t last = __atomic_load_n(&p->last_rx, __ATOMIC_RELAXED);
+
+		if (pd == NULL)
+			return;
+		rte_tel_data_start_dict(pd);
+		add_ip(pd, "peer", p->peer);
+		rte_tel_data_add_dict_string(pd, "state", tunnel_path_alive(t, i, now) ? "alive" : "dead");
+		rte_tel_data_add_dict_u64(pd, "weight", __atomic_load_n(&p->weight, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(pd, "rx_packets", stats_read(&p->rx_packets));
+		rte_tel_data_add_dict_u64(pd, "rx_bytes", stats_read(&p->rx_bytes));
+		rte_tel_data_add_dict_u64(pd, "tx_packets", stats_read(&p->tx_packets));
+		rte_tel_data_add_dict_u64(pd, "tx_bytes", stats_read(&p->tx_bytes));
+		if (last != 0)
+			rte_tel_data_add_dict_u64(pd, "last_rx_ms", (now - last) * 1000 / clock_hz());
+		snprintf(name, sizeof(name), "path%u", i);
+		rte_tel_data_add_dict_container(d, name, pd, 0);
+	}
 }
 
 /* The window's counters, named as operators of the OpenWrt GRE/PPTP reorder patch know them. */
@@ -294,6 +341,8 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 		}
 		rte_tel_data_add_dict_container(d, "routes", routes, 0);
 	}
+	if (t->nb_paths > 1)
+		add_paths(t, d);
 	if (t->reorder_mode != TUNNEL_REORDER_NONE) {
 		struct rte_tel_data *rd = reorder_dict(t);
 
@@ -369,6 +418,7 @@ telemetry_init(void)
 	} cmds[] = {
 		{ "/dpvpn/info", cmd_info, "Daemon summary: version, uptime, workers, mbufs in use." },
 		{ "/dpvpn/ports", cmd_ports, "Outside and inside ports: addresses, ethdev counters, neighbours." },
+		{ "/dpvpn/neighbors", cmd_neighbors, "ARP cache of each port: address, MAC, state." },
 		{ "/dpvpn/lcores", cmd_lcores, "Per worker: rx, tx, handoffs, drops, busy cycles." },
 		{ "/dpvpn/tunnels", cmd_tunnels, "Tunnel ids. Parameters: start index (paging)." },
 		{ "/dpvpn/tunnel", cmd_tunnel, "One tunnel's counters and drops by reason. Parameters: id." },

@@ -53,17 +53,33 @@ resolve_next_hops(struct worker *w, uint64_t now)
 			if (r == NEIGH_MISS_REQUEST || r == NEIGH_OK_REFRESH)
 				xmit_arp_request(w, (enum port_role)p, port->gateway);
 		}
-	/* On-link tunnel peers, each by the worker that owns the tunnel. */
+	/* On-link tunnel peers (every path), each by the worker that owns the tunnel. */
 	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
 		struct tunnel *t = dp.tunnels.by_index[i];
-		enum neigh_result r;
 
-		if (t == NULL || t->worker != w->index ||
-		    !pkt_prefix_contains(&dp.ports[PORT_OUTSIDE].subnet, t->peer))
+		if (t == NULL || t->worker != w->index)
 			continue;
-		r = neigh_lookup(&dp.ports[PORT_OUTSIDE].neigh, t->peer, now, &mac);
-		if (r == NEIGH_MISS_REQUEST || r == NEIGH_OK_REFRESH)
-			xmit_arp_request(w, PORT_OUTSIDE, t->peer);
+		for (unsigned p = 0; p < t->nb_paths; p++) {
+			rte_be32_t peer = t->paths[p].peer;
+			enum neigh_result r;
+
+			if (!pkt_prefix_contains(&dp.ports[PORT_OUTSIDE].subnet, peer))
+				continue;
+			r = neigh_lookup(&dp.ports[PORT_OUTSIDE].neigh, peer, now, &mac);
+			if (r == NEIGH_MISS_REQUEST || r == NEIGH_OK_REFRESH)
+				xmit_arp_request(w, PORT_OUTSIDE, peer);
+		}
+	}
+}
+
+static void
+tunnels_housekeeping(struct worker *w)
+{
+	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
+		struct tunnel *t = dp.tunnels.by_index[i];
+
+		if (t != NULL && t->worker == w->index && t->nb_paths > 1)
+			paths_housekeeping(t);
 	}
 }
 
@@ -73,6 +89,7 @@ housekeeping(struct worker *w, uint64_t now)
 	w->next_housekeeping = now + clock_ms_to_ticks(HOUSEKEEPING_MS);
 	w->icmp_tokens = ICMP_ERRORS_PER_PERIOD;
 	resolve_next_hops(w, now);
+	tunnels_housekeeping(w);
 }
 
 int

@@ -102,6 +102,23 @@ struct tunnel_ops {
 
 #define TUNNEL_MAX_ROUTES 64
 
+/*
+ * Multi-path tunnels: one tunnel, several outer peer addresses (a client's
+ * ADSL and LTE lines). All paths feed the one receive window; sending is
+ * redundant (every packet on every live path) or weighted.
+ */
+#define TUNNEL_MAX_PATHS 4
+enum { TUNNEL_PATHS_REDUNDANT, TUNNEL_PATHS_WEIGHTED };
+
+struct tunnel_path {
+	rte_be32_t peer;
+	uint32_t weight;        /* configured weight; with weights = auto, the measured one */
+	int64_t current;        /* smooth weighted round-robin credit */
+	uint64_t last_rx;       /* clock ticks of the last packet received on this path */
+	uint64_t interval_bytes; /* auto weights: bytes received in the current interval */
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes; /* written by the owner only */
+};
+
 /* How a tunnel treats sequence numbers on receive. */
 enum {
 	TUNNEL_REORDER_NONE,    /* not sequenced: deliver as received */
@@ -127,6 +144,11 @@ struct tunnel {
 	uint8_t reorder_mode;           /* TUNNEL_REORDER_* */
 	struct reorder_conf reorder_conf;
 	struct reorder_window reorder;  /* owned by the owner worker's reorder context */
+	uint8_t nb_paths;               /* 1: a plain tunnel to peer */
+	uint8_t paths_mode;             /* TUNNEL_PATHS_* */
+	bool weights_auto;              /* weights follow each path's received byte rate */
+	uint16_t path_dead_ms;          /* silent this long while another path is heard: dead */
+	struct tunnel_path paths[TUNNEL_MAX_PATHS]; /* paths[0].peer == peer */
 	char name[32];
 	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
 };

@@ -66,10 +66,18 @@ tunnel_table_add(struct tunnel_table *tt, struct tunnel *t)
 		return -ENOSPC;
 	for (idx = 0; idx < tt->capacity && tt->by_index[idx] != NULL; idx++)
 		;
+	if (t->nb_paths == 0) {
+		t->nb_paths = 1;
+		t->paths[0].peer = t->peer;
+	}
+	/* Every path is a key of its own, all leading to the one tunnel. */
 	memset(&k, 0, sizeof(k));
 	t->ops->key(t, &k);
-	if (rte_hash_lookup(tt->by_key, &k) >= 0)
-		return -EEXIST;
+	for (unsigned p = 0; p < t->nb_paths; p++) {
+		k.peer = t->paths[p].peer;
+		if (rte_hash_lookup(tt->by_key, &k) >= 0)
+			return -EEXIST;
+	}
 	t->index = idx;
 	for (unsigned i = 0; i < t->nb_routes; i++) {
 		uint32_t nh;
@@ -86,9 +94,12 @@ tunnel_table_add(struct tunnel_table *tt, struct tunnel *t)
 		if (rc < 0)
 			return rc;
 	}
-	rc = rte_hash_add_key_data(tt->by_key, &k, t);
-	if (rc < 0)
-		return rc;
+	for (unsigned p = 0; p < t->nb_paths; p++) {
+		k.peer = t->paths[p].peer;
+		rc = rte_hash_add_key_data(tt->by_key, &k, t);
+		if (rc < 0)
+			return rc;
+	}
 	tt->by_index[idx] = t;
 	tt->count++;
 	return 0;

@@ -23,7 +23,6 @@ from dpvpn_harness import Daemon  # noqa: E402
 from scapy.all import (ARP, GRE, ICMP, IP, UDP, Ether, IPv6, Raw, defragment,  # noqa: E402
                        rdpcap, wrpcap)
 from scapy.config import conf  # noqa: E402
-import warnings  # noqa: E402
 
 conf.verb = 0
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import Checks  # noqa: E402
 from dpvpn_harness import Daemon  # noqa: E402
 
 from scapy.all import GRE, IP, UDP, Ether, Raw, rdpcap, wrpcap  # noqa: E402
@@ -47,13 +48,6 @@ sequence = yes
 reorder = off
 routes = 10.2.0.0/24
 """
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    if not cond:
-        print("FAIL:", what)
 
 
 def frame(tunnel, seq, payload_seq=None):
@@ -75,6 +69,7 @@ def shuffled(n, group, rng):
 
 def main():
     workers = int(sys.argv[sys.argv.index("--workers") + 1]) if "--workers" in sys.argv else 1
+    check = Checks(f"pcap-reorder (workers={workers})")
     rng = random.Random(7)
     d = tempfile.mkdtemp(prefix="dpvpn-reorder-pcap-")
     try:
@@ -139,12 +134,11 @@ def main():
         check(drops["window_duplicated"] == 10 and drops["window_far_ahead"] == 1, "/dpvpn/drops shows the window's drops")
         check(dmn.returncode == 0 and dmn.mbufs_in_use_after_shutdown() == 0, "clean exit, no mbuf leaked")
     finally:
-        if results["failed"]:
+        if check.failed:
             print("artifacts kept in", d)
         else:
             shutil.rmtree(d, ignore_errors=True)
-    print(f"pcap-reorder (workers={workers}): {results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

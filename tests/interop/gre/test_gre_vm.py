@@ -16,11 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
-from dpvpn_harness import ROOT, Daemon  # noqa: E402
+from checks import Checks  # noqa: E402
+from dpvpn_harness import Daemon  # noqa: E402
 import netenv  # noqa: E402  (tests/lib)
 
 GUEST_OUTER, DPVPN_OUTER = "192.0.2.2", "192.0.2.1"
@@ -48,12 +48,7 @@ sequence = yes
 routes = 10.99.0.0/24
 """
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(cond, what):
-    results["passed" if cond else "failed"] += 1
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
+check = Checks("interop-gre-vm", verbose=True)
 
 
 def telemetry_py(prefix, cmd):
@@ -144,12 +139,11 @@ def main():
         if vm is not None:
             vm.kill()
         env.cleanup()
-        if results["failed"] or os.environ.get("KEEP"):
+        if check.failed or os.environ.get("KEEP"):
             print("artifacts kept in", work)
         else:
             shutil.rmtree(work, ignore_errors=True)
-    print(f"interop-gre-vm: {results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

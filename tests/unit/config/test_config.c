@@ -94,6 +94,11 @@ test_good(void)
 		CHECK_EQ(t->mtu, 1500 - 20 - 12); /* GRE with key and sequence */
 		CHECK_EQ(cfg.tunnels[1]->mtu, 1500 - 20 - 8); /* GRE with a key */
 		CHECK(g->has_ikey && g->has_okey && g->ikey == RTE_BE32(42) && g->seq && !g->csum);
+		CHECK_EQ(t->nb_paths, 1);
+		CHECK_EQ(t->reorder_mode, TUNNEL_REORDER_ON);
+		CHECK_EQ(t->reorder_conf.size, 2048);
+		CHECK_EQ(t->reorder_conf.hold_us, 333000);
+		CHECK_EQ(cfg.tunnels[1]->reorder_mode, TUNNEL_REORDER_NONE);
 		g = cfg.tunnels[1]->priv;
 		CHECK(!g->has_ikey && g->has_okey && g->okey == RTE_BE32(9));
 	}
@@ -135,7 +140,7 @@ test_errors(void)
 	expect_error("192.0.2.9 02:00:00:00:00:09", "192.0.2.9 02:00:00:00:09", ":9: [outside] static_neighbors:");
 	expect_error("device = net_null1\n", "", "[inside] device: missing");
 	expect_error("peer = 198.51.100.7", "peer = 198.51.100.700", ":17: [tunnel 7] peer: '198.51.100.700' is not an IPv4 address");
-	expect_error("peer = 198.51.100.7", "peer = 224.0.0.1", ":17: [tunnel 7] peer: not a unicast address");
+	expect_error("peer = 198.51.100.7", "peer = 224.0.0.1", ":17: [tunnel 7] peer: 224.0.0.1 is not a unicast address");
 	expect_error("key = 42", "key = 4294967296", ":18: [tunnel 7] key: 4294967296 is outside");
 	expect_error("sequence = yes", "sequence = maybe", ":19: [tunnel 7] sequence: 'maybe' is not a boolean");
 	expect_error("routes = 10.7.0.0/16", "routes = 10.7.0.1/16", ":20: [tunnel 7] routes: '10.7.0.1/16' is not a prefix");
@@ -144,6 +149,15 @@ test_errors(void)
 	expect_error("[tunnel 8]", "[tunnel 7]", "[tunnel 7] duplicate tunnel id");
 	expect_error("[tunnel 8]", "[tunel 8]", "[tunel 8] unknown section");
 	expect_error("peer = 198.51.100.8", "peer = 198.51.100.7\nkey = 42", "same peer");
+	/* Multi-path keys. */
+	expect_error("peer = 198.51.100.7", "peer = 198.51.100.7, 198.51.100.7", "198.51.100.7 is listed twice");
+	expect_error("peer = 198.51.100.7", "peer = 1.1.1.1, 1.1.1.2, 1.1.1.3, 1.1.1.4, 1.1.1.5", "more than 4 paths");
+	expect_error("okey = 9", "okey = 9\nweights = 1", ":26: [tunnel 8] weights: only with path_mode = weighted");
+	expect_error("okey = 9", "okey = 9\npath_mode = random", "[tunnel 8] path_mode: 'random' is not redundant or weighted");
+	expect_error("peer = 198.51.100.8", "peer = 198.51.100.8, 198.51.100.9\npath_mode = weighted\nweights = 1",
+		     "1 weights for 2 peers");
+	expect_error("sequence = yes", "sequence = no\nreorder = on", "[tunnel 7] reorder: needs sequence numbers");
+	expect_error("sequence = yes", "sequence = yes\nreorder_window = 100", "reorder_window: 100 is not a power of two");
 	expect_error("address = 10.0.0.1/24", "address = 192.0.2.5/24", "[inside] address: overlaps");
 	{
 		char longline[400];
