@@ -5,6 +5,7 @@
  */
 #include "clock.h"
 #include "dpvpn.h"
+#include "gre.h"
 
 static bool
 is_our_address(rte_be32_t a)
@@ -12,11 +13,58 @@ is_our_address(rte_be32_t a)
 	return a == dp.ports[PORT_OUTSIDE].addr || a == dp.ports[PORT_INSIDE].addr;
 }
 
+/* After decap: sequenced tunnels pass the window, which delivers in order through the sink. */
+static inline void
+decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r,
+	     const struct tunnel_rx *rx)
+{
+	if (unlikely(r != DROP_MAX))
+		tunnel_drop_pkt(t, m, r);
+	else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx->has_seq)
+		reorder_push(w->reorder, &t->reorder, rx->seq, m, w->now, &w->sink);
+	else
+		tunnel_deliver(w, t, m);
+}
+
+/*
+ * GRE, the common case, without the driver table: the header is parsed once,
+ * the key stays in registers for the lookup, and decap gets the parsed fields.
+ * Same result as the generic path (gre_ops is the only version-0 driver).
+ * Returns DROP_MAX when m was consumed, -1 for another driver's GRE version,
+ * else the reason to drop m.
+ */
+static inline int
+outside_gre(struct worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(*ip);
+	struct tunnel_rx rx = { .has_seq = false };
+	struct gre_info gi;
+	struct tunnel *t;
+	int rc;
+
+	rc = gre_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, l4), rte_pktmbuf_data_len(m) - l4, &gi);
+	if (rc != DROP_MAX)
+		return rc;
+	t = tunnel_table_lookup_words(&dp.tunnels, w->tcache, gre_rx_key(ip->src_addr, ip->dst_addr, &gi));
+	if (unlikely(t == NULL))
+		return DROP_NO_TUNNEL;
+	if (unlikely(t->worker != w->index))
+		handoff(w, t, m, HANDOFF_DECAP, l4);
+	else if (unlikely(t->ops != &gre_ops))
+		tunnel_decap_owned(w, t, m, l4);
+	else {
+		if (unlikely(t->nb_paths > 1))
+			paths_rx(w, t, m, l4);
+		decap_finish(w, t, m, gre_decap_parsed(t, m, l4, &gi, &rx), &rx);
+	}
+	return DROP_MAX;
+}
+
 static void
 outside_one(struct worker *w, struct rte_mbuf *m)
 {
 	const struct dp_port *port = &dp.ports[PORT_OUTSIDE];
-	const uint16_t l3 = sizeof(struct rte_ether_hdr);
+	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
 	struct rte_ipv4_hdr *ip;
 	struct tunnel_key k;
 	struct tunnel *t;
@@ -45,10 +93,20 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 		icmp_input(w, PORT_OUTSIDE, m, ip);
 		return;
 	}
+	if (likely(ip->next_proto_id == IPPROTO_GRE)) {
+		rc = outside_gre(w, m, ip);
+		if (rc != -1) {
+			r = (enum drop_reason)rc;
+			if (r != DROP_MAX)
+				goto drop;
+			return;
+		}
+		/* Not version 0: another driver's GRE (PPTP), through the generic loop below. */
+	}
 	memset(&k, 0, sizeof(k));
 	for (unsigned i = 0; config_drivers[i] != NULL && rc == -1; i++)
 		if (config_drivers[i]->ip_proto == ip->next_proto_id)
-			rc = config_drivers[i]->classify(m, ip, l3 + sizeof(*ip), &k);
+			rc = config_drivers[i]->classify(m, ip, l4, &k);
 	if (rc != DROP_MAX) {
 		r = rc >= 0 ? (enum drop_reason)rc
 		    : ip->next_proto_id == IPPROTO_GRE ? DROP_GRE_BAD_VERSION
@@ -60,9 +118,9 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 	if (t == NULL)
 		goto drop;
 	if (t->worker == w->index)
-		tunnel_decap_owned(w, t, m, l3 + sizeof(*ip));
+		tunnel_decap_owned(w, t, m, l4);
 	else
-		handoff(w, t, m, HANDOFF_DECAP, l3 + sizeof(*ip));
+		handoff(w, t, m, HANDOFF_DECAP, l4);
 	return;
 drop:
 	worker_drop(w, m, r);
@@ -85,20 +143,10 @@ void
 tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
 {
 	struct tunnel_rx rx = { .has_seq = false };
-	enum drop_reason r;
 
 	if (t->nb_paths > 1)
 		paths_rx(w, t, m, l4_off);
-	r = t->ops->decap(t, m, l4_off, &rx);
-	if (unlikely(r != DROP_MAX)) {
-		tunnel_drop_pkt(t, m, r);
-		return;
-	}
-	/* Sequenced tunnels pass the window; it delivers in order through the worker's sink. */
-	if (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq)
-		reorder_push(w->reorder, &t->reorder, rx.seq, m, w->now, &w->sink);
-	else
-		tunnel_deliver(w, t, m);
+	decap_finish(w, t, m, t->ops->decap(t, m, l4_off, &rx), &rx);
 }
 
 void

@@ -9,37 +9,13 @@
 
 #include "gre.h"
 
-int
-gre_parse(const uint8_t *p, uint32_t len, struct gre_info *gi)
+bool
+gre_checksum_ok(const struct rte_mbuf *m, uint16_t l4_off)
 {
-	uint16_t off = 4;
+	uint16_t sum;
 
-	if (len < 4)
-		return DROP_GRE_TRUNCATED;
-	gi->flags = (uint16_t)(p[0] << 8 | p[1]);
-	if ((gi->flags & GRE_VERSION_MASK) != 0)
-		return -1;
-	if (gi->flags & GRE_MUST_BE_ZERO)
-		return DROP_GRE_BAD_FLAGS;
-	gi->proto = (uint16_t)(p[2] << 8 | p[3]);
-	gi->hdr_len = gre_hdr_len(gi->flags & GRE_F_CSUM, gi->flags & GRE_F_KEY, gi->flags & GRE_F_SEQ);
-	if (len < gi->hdr_len)
-		return DROP_GRE_TRUNCATED;
-	if (gi->flags & GRE_F_CSUM)
-		off += 4;
-	gi->key = 0;
-	if (gi->flags & GRE_F_KEY) {
-		memcpy(&gi->key, p + off, 4);
-		off += 4;
-	}
-	gi->seq = 0;
-	if (gi->flags & GRE_F_SEQ) {
-		rte_be32_t s;
-
-		memcpy(&s, p + off, 4);
-		gi->seq = rte_be_to_cpu_32(s);
-	}
-	return DROP_MAX;
+	return rte_raw_cksum_mbuf(m, l4_off, rte_pktmbuf_pkt_len(m) - l4_off, &sum) == 0 &&
+	       sum == 0xffff;
 }
 
 static int
@@ -96,6 +72,7 @@ static int
 gre_classify(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
 	     struct tunnel_key *k)
 {
+	struct tunnel_key_words kw;
 	struct gre_info gi;
 	int rc;
 
@@ -105,42 +82,21 @@ gre_classify(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
 		       rte_pktmbuf_data_len(m) - l4_off, &gi);
 	if (rc != DROP_MAX)
 		return rc;
-	k->peer = ip->src_addr;
-	k->local = ip->dst_addr;
-	k->ip_proto = IPPROTO_GRE;
-	k->variant = (gi.flags & GRE_F_KEY) != 0;
-	k->proto_key = gi.key;
+	kw = gre_rx_key(ip->src_addr, ip->dst_addr, &gi);
+	memcpy(k, &kw, sizeof(*k));
 	return DROP_MAX;
 }
 
 static enum drop_reason
 gre_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_rx *rx)
 {
-	struct gre_tunnel *g = t->priv;
 	struct gre_info gi;
 
 	/* classify validated the header on the receiving lcore; parse again for the fields. */
 	if (gre_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, l4_off),
 		      rte_pktmbuf_data_len(m) - l4_off, &gi) != DROP_MAX)
 		return DROP_GRE_TRUNCATED;
-	if (gi.flags & GRE_F_CSUM) {
-		uint32_t len = rte_pktmbuf_pkt_len(m) - l4_off;
-		uint16_t sum;
-
-		if (rte_raw_cksum_mbuf(m, l4_off, len, &sum) != 0 || sum != 0xffff)
-			return DROP_GRE_BAD_CHECKSUM;
-	} else if (g->csum) {
-		return DROP_CHECKSUM_MISSING;
-	}
-	if (gi.proto != RTE_ETHER_TYPE_IPV4)
-		return DROP_GRE_UNKNOWN_PROTO;
-	/* Ordering (RFC 2890 2.2, or the reorder window) is the caller's, after decap. */
-	if (g->seq && !(gi.flags & GRE_F_SEQ))
-		return DROP_SEQ_MISSING;
-	rx->has_seq = g->seq;
-	rx->seq = gi.seq;
-	rte_pktmbuf_adj(m, (uint16_t)(l4_off + gi.hdr_len));
-	return DROP_MAX;
+	return gre_decap_parsed(t, m, l4_off, &gi, rx);
 }
 
 static enum drop_reason

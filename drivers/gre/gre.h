@@ -10,7 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
 
 #include "tunnel.h"
 
@@ -44,17 +48,86 @@ struct gre_info {
 	uint32_t seq;           /* host order */
 };
 
-/*
- * Parses a version-0 GRE header of len bytes. Returns DROP_MAX when valid, -1
- * when the version is not 0 (another driver's), else a drop reason.
- */
-int gre_parse(const uint8_t *p, uint32_t len, struct gre_info *gi);
-
 /* Bytes of a GRE header with these options. */
 static inline uint16_t
 gre_hdr_len(bool csum, bool key, bool seq)
 {
 	return (uint16_t)(4 + (csum ? 4 : 0) + (key ? 4 : 0) + (seq ? 4 : 0));
+}
+
+/*
+ * Parses a version-0 GRE header of len bytes. Returns DROP_MAX when valid, -1
+ * when the version is not 0 (another driver's), else a drop reason.
+ * Inline: the outside fast path keeps gi in registers and hands it to decap.
+ */
+static inline int
+gre_parse(const uint8_t *p, uint32_t len, struct gre_info *gi)
+{
+	uint16_t off = 4;
+
+	if (len < 4)
+		return DROP_GRE_TRUNCATED;
+	gi->flags = (uint16_t)(p[0] << 8 | p[1]);
+	if ((gi->flags & GRE_VERSION_MASK) != 0)
+		return -1;
+	if (gi->flags & GRE_MUST_BE_ZERO)
+		return DROP_GRE_BAD_FLAGS;
+	gi->proto = (uint16_t)(p[2] << 8 | p[3]);
+	gi->hdr_len = gre_hdr_len(gi->flags & GRE_F_CSUM, gi->flags & GRE_F_KEY, gi->flags & GRE_F_SEQ);
+	if (len < gi->hdr_len)
+		return DROP_GRE_TRUNCATED;
+	if (gi->flags & GRE_F_CSUM)
+		off += 4;
+	gi->key = 0;
+	if (gi->flags & GRE_F_KEY) {
+		memcpy(&gi->key, p + off, 4);
+		off += 4;
+	}
+	gi->seq = 0;
+	if (gi->flags & GRE_F_SEQ) {
+		rte_be32_t s;
+
+		memcpy(&s, p + off, 4);
+		gi->seq = rte_be_to_cpu_32(s);
+	}
+	return DROP_MAX;
+}
+
+/* The tunnel key of a parsed packet from src to dst. */
+static inline struct tunnel_key_words
+gre_rx_key(rte_be32_t src, rte_be32_t dst, const struct gre_info *gi)
+{
+	return tunnel_key_words_make(src, dst, gi->key, IPPROTO_GRE, (gi->flags & GRE_F_KEY) != 0);
+}
+
+/* True when the GRE checksum over the packet from l4_off on is right. */
+bool gre_checksum_ok(const struct rte_mbuf *m, uint16_t l4_off);
+
+/*
+ * decap for a header gre_parse already accepted (t is a GRE tunnel): the
+ * tunnel's requirements, then strips everything up to the inner packet.
+ */
+static inline enum drop_reason
+gre_decap_parsed(const struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
+		 const struct gre_info *gi, struct tunnel_rx *rx)
+{
+	const struct gre_tunnel *g = t->priv;
+
+	if (unlikely(gi->flags & GRE_F_CSUM)) {
+		if (!gre_checksum_ok(m, l4_off))
+			return DROP_GRE_BAD_CHECKSUM;
+	} else if (unlikely(g->csum)) {
+		return DROP_CHECKSUM_MISSING;
+	}
+	if (unlikely(gi->proto != RTE_ETHER_TYPE_IPV4))
+		return DROP_GRE_UNKNOWN_PROTO;
+	/* Ordering (RFC 2890 2.2, or the reorder window) is the caller's, after decap. */
+	if (unlikely(g->seq && !(gi->flags & GRE_F_SEQ)))
+		return DROP_SEQ_MISSING;
+	rx->has_seq = g->seq;
+	rx->seq = gi->seq;
+	rte_pktmbuf_adj(m, (uint16_t)(l4_off + gi->hdr_len));
+	return DROP_MAX;
 }
 
 extern const struct tunnel_ops gre_ops;

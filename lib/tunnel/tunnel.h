@@ -10,8 +10,10 @@
 #ifndef DPVPN_TUNNEL_H
 #define DPVPN_TUNNEL_H
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <string.h>
@@ -163,12 +165,38 @@ struct tunnel_table {
 };
 
 /*
+ * A tunnel key as two 64-bit words, built from values in registers: the
+ * cache hashes and compares these, and storing the key field by field then
+ * reading it back as words would stall store-to-load forwarding per packet.
+ * Same bytes as struct tunnel_key (little-endian hosts).
+ */
+struct tunnel_key_words {
+	uint64_t lo;            /* peer | local << 32 */
+	uint64_t hi;            /* proto_key | ip_proto << 32 | variant << 40 */
+};
+
+static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN, "tunnel_key_words assumes little-endian");
+static_assert(sizeof(struct tunnel_key) == sizeof(struct tunnel_key_words), "key is two words");
+static_assert(offsetof(struct tunnel_key, ip_proto) == 12 && offsetof(struct tunnel_key, variant) == 13,
+	      "tunnel_key layout matches tunnel_key_words");
+
+static inline struct tunnel_key_words
+tunnel_key_words_make(rte_be32_t peer, rte_be32_t local, uint32_t proto_key, uint8_t ip_proto,
+		      uint8_t variant)
+{
+	return (struct tunnel_key_words){
+		.lo = (uint64_t)local << 32 | peer,
+		.hi = (uint64_t)variant << 40 | (uint64_t)ip_proto << 32 | proto_key,
+	};
+}
+
+/*
  * A worker's direct-mapped cache in front of the shared hash: most bursts
  * carry few tunnels, and a hit costs one CRC and one 16-byte compare.
  */
 #define TUNNEL_CACHE_SIZE 256
 struct tunnel_cache_entry {
-	struct tunnel_key key;
+	struct tunnel_key_words key;
 	struct tunnel *t;
 	uint32_t generation;
 };
@@ -180,27 +208,33 @@ void tunnel_table_fini(struct tunnel_table *tt);
 int tunnel_table_add(struct tunnel_table *tt, struct tunnel *t);
 
 struct tunnel *tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k);
+/* The shared-hash lookup behind a cache miss; refills e. */
+struct tunnel *tunnel_table_lookup_fill(const struct tunnel_table *tt, struct tunnel_cache_entry *e,
+					struct tunnel_key_words k, uint32_t gen);
+
+static inline struct tunnel *
+tunnel_table_lookup_words(const struct tunnel_table *tt, struct tunnel_cache_entry *cache,
+			  struct tunnel_key_words k)
+{
+	/* CRC32 instruction directly: rte_hash_crc checks its runtime algorithm choice per call. */
+	uint32_t h = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0, k.lo), k.hi);
+	struct tunnel_cache_entry *e = &cache[h & (TUNNEL_CACHE_SIZE - 1)];
+	uint32_t gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
+
+	if (likely(e->t != NULL && e->generation == gen && e->key.lo == k.lo && e->key.hi == k.hi))
+		return e->t;
+	return tunnel_table_lookup_fill(tt, e, k, gen);
+}
+
 static inline struct tunnel *
 tunnel_table_lookup_cached(const struct tunnel_table *tt, struct tunnel_cache_entry *cache,
 			   const struct tunnel_key *k)
 {
-	uint64_t w[2];
-	/*
-	 * CRC32 instruction directly: rte_hash_crc checks its runtime algorithm choice per call.
-	 * memcpy, not a cast: reading the key's fields through uint64_t * breaks strict
-	 * aliasing, and gcc then hashed the zeroed key, so every tunnel shared one slot.
-	 */
-	memcpy(w, k, sizeof(w));
-	uint32_t h = (uint32_t)_mm_crc32_u64(_mm_crc32_u64(0, w[0]), w[1]);
-	struct tunnel_cache_entry *e = &cache[h & (TUNNEL_CACHE_SIZE - 1)];
-	uint32_t gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
+	struct tunnel_key_words kw;
 
-	if (likely(e->t != NULL && e->generation == gen && memcmp(&e->key, k, sizeof(*k)) == 0))
-		return e->t;
-	e->t = tunnel_table_lookup(tt, k);
-	e->key = *k;
-	e->generation = gen;
-	return e->t;
+	/* memcpy, not a cast: reading the key through uint64_t * breaks strict aliasing. */
+	memcpy(&kw, k, sizeof(kw));
+	return tunnel_table_lookup_words(tt, cache, kw);
 }
 
 /* The tunnel dst is routed into (longest prefix), or NULL. Inline: twice per decapsulated packet. */

@@ -116,6 +116,19 @@ tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k)
 }
 
 struct tunnel *
+tunnel_table_lookup_fill(const struct tunnel_table *tt, struct tunnel_cache_entry *e,
+			 struct tunnel_key_words k, uint32_t gen)
+{
+	struct tunnel_key key;
+
+	memcpy(&key, &k, sizeof(key));
+	e->t = tunnel_table_lookup(tt, &key);
+	e->key = k;
+	e->generation = gen;
+	return e->t;
+}
+
+struct tunnel *
 tunnel_table_by_id(const struct tunnel_table *tt, uint32_t id)
 {
 	/* Telemetry only: a scan is fine and needs no second index. */
