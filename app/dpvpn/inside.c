@@ -63,6 +63,19 @@ inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 	}
 }
 
+/*
+ * The full path just sent to next hop nh: let the tunnel's next packets use
+ * prebuilt headers for as long as this worker trusts nh's MAC.
+ */
+static void
+encap_template_refresh(struct worker *w, struct tunnel *t, rte_be32_t nh)
+{
+	const struct neigh_cache_entry *c = ncache_slot(w, PORT_OUTSIDE, nh);
+
+	if (!t->tx.unsupported && c->ip == nh && c->port == PORT_OUTSIDE && w->now < c->valid_until)
+		tunnel_tx_build(t, &c->mac, &dp.ports[PORT_OUTSIDE].mac, c->valid_until);
+}
+
 /* Adds the driver's header, the outer IPv4 header, and sends to the peer. */
 static void
 encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
@@ -72,6 +85,13 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	enum drop_reason r;
 	rte_be32_t nh;
 
+	if (likely(tunnel_tx_usable(&t->tx, m, w->now))) {
+		tunnel_tx_prepend(&t->tx, m, w->ip_id++);
+		stats_inc(&t->stats.tx_packets);
+		stats_add(&t->stats.tx_bytes, inner_len);
+		xmit_raw(w, PORT_OUTSIDE, m);
+		return;
+	}
 	r = t->ops->encap(t, m);
 	if (r != DROP_MAX)
 		goto drop;
@@ -94,6 +114,7 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	stats_inc(&t->stats.tx_packets);
 	stats_add(&t->stats.tx_bytes, inner_len);
 	xmit_ipv4(w, PORT_OUTSIDE, nh, m, t);
+	encap_template_refresh(w, t, nh);
 	return;
 drop:
 	tunnel_drop_pkt(t, m, r);

@@ -99,18 +99,14 @@ gre_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_r
 	return gre_decap_parsed(t, m, l4_off, &gi, rx);
 }
 
-static enum drop_reason
-gre_encap(struct tunnel *t, struct rte_mbuf *m)
+/* Writes g's header but the checksum value and sequence number; returns the sequence's offset. */
+static uint16_t
+gre_write_fixed(const struct gre_tunnel *g, uint8_t *p)
 {
-	struct gre_tunnel *g = t->priv;
-	uint16_t len = gre_hdr_len(g->csum, g->has_okey, g->seq);
 	uint16_t flags = (g->csum ? GRE_F_CSUM : 0) | (g->has_okey ? GRE_F_KEY : 0) |
 			 (g->seq ? GRE_F_SEQ : 0);
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, len);
 	uint8_t *opt;
 
-	if (p == NULL)
-		return DROP_NO_MBUF;
 	p[0] = (uint8_t)(flags >> 8);
 	p[1] = (uint8_t)flags;
 	p[2] = RTE_ETHER_TYPE_IPV4 >> 8;
@@ -124,10 +120,24 @@ gre_encap(struct tunnel *t, struct rte_mbuf *m)
 		memcpy(opt, &g->okey, 4);
 		opt += 4;
 	}
+	return (uint16_t)(opt - p);
+}
+
+static enum drop_reason
+gre_encap(struct tunnel *t, struct rte_mbuf *m)
+{
+	struct gre_tunnel *g = t->priv;
+	uint16_t len = gre_hdr_len(g->csum, g->has_okey, g->seq);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, len);
+	uint16_t seq_off;
+
+	if (p == NULL)
+		return DROP_NO_MBUF;
+	seq_off = gre_write_fixed(g, p);
 	if (g->seq) {
 		rte_be32_t s = rte_cpu_to_be_32(g->tx_seq++);
 
-		memcpy(opt, &s, 4);
+		memcpy(p + seq_off, &s, 4);
 	}
 	if (g->csum) {
 		uint16_t sum = 0;
@@ -138,6 +148,21 @@ gre_encap(struct tunnel *t, struct rte_mbuf *m)
 		memcpy(p + 4, &sum, 2);
 	}
 	return DROP_MAX;
+}
+
+static uint16_t
+gre_tx_header(struct tunnel *t, uint8_t *hdr, uint16_t room, uint32_t **seq, uint16_t *seq_off)
+{
+	struct gre_tunnel *g = t->priv;
+	uint16_t len = gre_hdr_len(g->csum, g->has_okey, g->seq);
+
+	/* The checksum covers each packet's payload: no fixed header then. */
+	if (g->csum || len > room)
+		return 0;
+	*seq_off = gre_write_fixed(g, hdr);
+	if (g->seq)
+		*seq = &g->tx_seq;
+	return len;
 }
 
 static void
@@ -171,6 +196,7 @@ const struct tunnel_ops gre_ops = {
 	.classify = gre_classify,
 	.decap = gre_decap,
 	.encap = gre_encap,
+	.tx_header = gre_tx_header,
 	.telemetry = gre_telemetry,
 	.destroy = gre_destroy,
 };

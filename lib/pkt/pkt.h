@@ -131,6 +131,37 @@ pkt_ipv4_ttl_dec(struct rte_ipv4_hdr *ip)
 void pkt_ipv4_set_checksum(struct rte_ipv4_hdr *ip);
 
 /*
+ * The header checksum field from the 64-bit sum of a header's 16-bit words
+ * (checksum field as 0), as rte_ipv4_cksum gives it.
+ */
+static inline rte_be16_t
+pkt_ipv4_csum_from_sum(uint64_t s)
+{
+	uint16_t sum;
+
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	sum = (uint16_t)s;
+	return sum == 0xffff ? sum : (uint16_t)~sum;
+}
+
+/*
+ * Sum of the words of a 20-byte IPv4 header (no options, not a fragment)
+ * that do not change per packet: everything but total length and id.
+ */
+static inline uint64_t
+pkt_ipv4_sum_fixed(uint8_t tos, uint8_t ttl, uint8_t proto, rte_be32_t src, rte_be32_t dst)
+{
+	/* 16-bit words as they lie in memory: the one's-complement sum is byte-order neutral. */
+	uint16_t vhl_tos = rte_cpu_to_be_16((uint16_t)(RTE_IPV4_VHL_DEF << 8 | tos));
+	uint16_t ttl_proto = rte_cpu_to_be_16((uint16_t)(ttl << 8 | proto));
+
+	return (uint64_t)vhl_tos + ttl_proto + src + dst;
+}
+
+/*
  * Writes a 20-byte IPv4 header (no options, not a fragment) and its checksum,
  * same bytes as filling the fields and calling pkt_ipv4_set_checksum. The sum
  * comes from the values in registers: reading just-written 8- and 16-bit
@@ -140,18 +171,8 @@ static inline void
 pkt_ipv4_write_hdr(struct rte_ipv4_hdr *ip, uint8_t tos, uint16_t total_len, uint16_t id,
 		   uint8_t ttl, uint8_t proto, rte_be32_t src, rte_be32_t dst)
 {
-	/* 16-bit words as they lie in memory: the one's-complement sum is byte-order neutral. */
-	uint16_t vhl_tos = rte_cpu_to_be_16((uint16_t)(RTE_IPV4_VHL_DEF << 8 | tos));
-	uint16_t ttl_proto = rte_cpu_to_be_16((uint16_t)(ttl << 8 | proto));
 	rte_be16_t len = rte_cpu_to_be_16(total_len), pid = rte_cpu_to_be_16(id);
-	uint64_t s = (uint64_t)vhl_tos + len + pid + ttl_proto + src + dst;
-	uint16_t sum;
 
-	s = (s & 0xffffffff) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	sum = (uint16_t)s;
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->type_of_service = tos;
 	ip->total_length = len;
@@ -159,7 +180,7 @@ pkt_ipv4_write_hdr(struct rte_ipv4_hdr *ip, uint8_t tos, uint16_t total_len, uin
 	ip->fragment_offset = 0;
 	ip->time_to_live = ttl;
 	ip->next_proto_id = proto;
-	ip->hdr_checksum = sum == 0xffff ? sum : (uint16_t)~sum;
+	ip->hdr_checksum = pkt_ipv4_csum_from_sum(pkt_ipv4_sum_fixed(tos, ttl, proto, src, dst) + len + pid);
 	ip->src_addr = src;
 	ip->dst_addr = dst;
 }

@@ -27,6 +27,7 @@
 #include "pkt.h"
 #include "reorder.h"
 #include "stats.h"
+#include "tunnel_tx.h"
 
 struct rte_hash;
 struct rte_lpm;
@@ -97,6 +98,15 @@ struct tunnel_ops {
 				  struct tunnel_rx *rx);
 	/* Owner lcore: prepends the protocol header; the caller adds outer IPv4 + Ethernet. */
 	enum drop_reason (*encap)(struct tunnel *t, struct rte_mbuf *m);
+	/*
+	 * Optional, owner lcore: writes into hdr (room bytes) the header encap
+	 * would prepend, when it is the same for every packet but a sequence
+	 * number, and returns its length; 0 when it varies (then encap runs per
+	 * packet). *seq: the counter encap post-increments into the header at
+	 * *seq_off, or left NULL.
+	 */
+	uint16_t (*tx_header)(struct tunnel *t, uint8_t *hdr, uint16_t room, uint32_t **seq,
+			      uint16_t *seq_off);
 	/* Adds driver fields to a telemetry dict. */
 	void (*telemetry)(const struct tunnel *t, struct rte_tel_data *d);
 	void (*destroy)(struct tunnel *t);
@@ -151,6 +161,7 @@ struct tunnel {
 	bool weights_auto;              /* weights follow each path's received byte rate */
 	uint16_t path_dead_ms;          /* silent this long while another path is heard: dead */
 	struct tunnel_path paths[TUNNEL_MAX_PATHS]; /* paths[0].peer == peer */
+	struct tunnel_tx tx;            /* owner only: prebuilt headers for encap */
 	char name[32];
 	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
 };
