@@ -8,6 +8,21 @@
 #include "clock.h"
 #include "dpvpn.h"
 
+/* The common case of encap_one: headers from the tunnel's template. False: nothing done. */
+static __rte_always_inline bool
+encap_prebuilt(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+
+	if (unlikely(!tunnel_tx_usable(&t->tx, m, w->now)))
+		return false;
+	tunnel_tx_prepend(&t->tx, m, w->ip_id++);
+	stats_inc(&t->stats.tx_packets);
+	stats_add(&t->stats.tx_bytes, inner_len);
+	xmit_raw(w, PORT_OUTSIDE, m);
+	return true;
+}
+
 static void
 inside_one(struct worker *w, struct rte_mbuf *m)
 {
@@ -41,9 +56,10 @@ inside_one(struct worker *w, struct rte_mbuf *m)
 		goto drop;
 	}
 	pkt_ipv4_ttl_dec(ip);
-	if (t->worker == w->index)
-		tunnel_encap_owned(w, t, m);
-	else
+	if (t->worker == w->index) {
+		if (!(rte_pktmbuf_pkt_len(m) <= t->mtu && encap_prebuilt(w, t, m)))
+			tunnel_encap_owned(w, t, m);
+	} else
 		handoff(w, t, m, HANDOFF_ENCAP, 0);
 	return;
 drop:
@@ -85,13 +101,8 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	enum drop_reason r;
 	rte_be32_t nh;
 
-	if (likely(tunnel_tx_usable(&t->tx, m, w->now))) {
-		tunnel_tx_prepend(&t->tx, m, w->ip_id++);
-		stats_inc(&t->stats.tx_packets);
-		stats_add(&t->stats.tx_bytes, inner_len);
-		xmit_raw(w, PORT_OUTSIDE, m);
+	if (likely(encap_prebuilt(w, t, m)))
 		return;
-	}
 	r = t->ops->encap(t, m);
 	if (r != DROP_MAX)
 		goto drop;

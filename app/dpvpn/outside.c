@@ -13,6 +13,63 @@ is_our_address(rte_be32_t a)
 	return a == dp.ports[PORT_OUTSIDE].addr || a == dp.ports[PORT_INSIDE].addr;
 }
 
+/* After decap and the reorder window: inner checks and forwarding. Inline in the GRE fast path. */
+static __rte_always_inline void
+deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip;
+	struct tunnel *to;
+	enum drop_reason r;
+	rte_be32_t nh;
+
+	if (ipv4_input_check(m, 0, &ip) != DROP_MAX) {
+		r = DROP_INNER_MALFORMED;
+		goto drop;
+	}
+	r = DROP_INNER_SPOOFED;
+	if (t->source_check && tunnel_table_route(&dp.tunnels, ip->src_addr) != t)
+		goto drop;
+	stats_inc(&t->stats.rx_packets);
+	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
+	if (is_our_address(ip->dst_addr)) {
+		/* A ping to us through the tunnel is answered back into it. */
+		r = ip->next_proto_id == IPPROTO_ICMP && !pkt_ipv4_is_fragment(ip) && m->nb_segs == 1
+			    ? pkt_icmp_echo_to_reply(ip, rte_pktmbuf_pkt_len(m))
+			    : DROP_IP_UNKNOWN_PROTOCOL;
+		if (r != DROP_MAX)
+			goto drop;
+		stats_inc(&w->stats.icmp_echo_replies);
+		tunnel_encap_owned(w, t, m);
+		return;
+	}
+	if (ip->time_to_live <= 1) {
+		send_icmp_error(w, m, PKT_ICMP_TIME_EXCEEDED, 0, 0);
+		r = DROP_IP_TTL_EXPIRED;
+		goto drop;
+	}
+	pkt_ipv4_ttl_dec(ip);
+	to = tunnel_table_route(&dp.tunnels, ip->dst_addr);
+	if (to != NULL) {
+		/* Client to client: hairpin into the other tunnel, never back into this one. */
+		r = DROP_NO_ROUTE;
+		if (to == t)
+			goto drop;
+		if (to->worker == w->index)
+			tunnel_encap_owned(w, to, m);
+		else
+			handoff(w, to, m, HANDOFF_ENCAP, 0);
+		return;
+	}
+	nh = port_next_hop(PORT_INSIDE, ip->dst_addr);
+	r = DROP_NO_ROUTE;
+	if (nh == 0)
+		goto drop;
+	xmit_ipv4(w, PORT_INSIDE, nh, m, t);
+	return;
+drop:
+	tunnel_drop_pkt(t, m, r);
+}
+
 /* After decap: sequenced tunnels pass the window, which delivers in order through the sink. */
 static inline void
 decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r,
@@ -23,7 +80,7 @@ decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_r
 	else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx->has_seq)
 		reorder_push(w->reorder, &t->reorder, rx->seq, m, w->now, &w->sink);
 	else
-		tunnel_deliver(w, t, m);
+		deliver(w, t, m);
 }
 
 /*
@@ -161,55 +218,5 @@ reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, 
 void
 tunnel_deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
-	struct rte_ipv4_hdr *ip;
-	struct tunnel *to;
-	enum drop_reason r;
-	rte_be32_t nh;
-
-	if (ipv4_input_check(m, 0, &ip) != DROP_MAX) {
-		r = DROP_INNER_MALFORMED;
-		goto drop;
-	}
-	r = DROP_INNER_SPOOFED;
-	if (t->source_check && tunnel_table_route(&dp.tunnels, ip->src_addr) != t)
-		goto drop;
-	stats_inc(&t->stats.rx_packets);
-	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
-	if (is_our_address(ip->dst_addr)) {
-		/* A ping to us through the tunnel is answered back into it. */
-		r = ip->next_proto_id == IPPROTO_ICMP && !pkt_ipv4_is_fragment(ip) && m->nb_segs == 1
-			    ? pkt_icmp_echo_to_reply(ip, rte_pktmbuf_pkt_len(m))
-			    : DROP_IP_UNKNOWN_PROTOCOL;
-		if (r != DROP_MAX)
-			goto drop;
-		stats_inc(&w->stats.icmp_echo_replies);
-		tunnel_encap_owned(w, t, m);
-		return;
-	}
-	if (ip->time_to_live <= 1) {
-		send_icmp_error(w, m, PKT_ICMP_TIME_EXCEEDED, 0, 0);
-		r = DROP_IP_TTL_EXPIRED;
-		goto drop;
-	}
-	pkt_ipv4_ttl_dec(ip);
-	to = tunnel_table_route(&dp.tunnels, ip->dst_addr);
-	if (to != NULL) {
-		/* Client to client: hairpin into the other tunnel, never back into this one. */
-		r = DROP_NO_ROUTE;
-		if (to == t)
-			goto drop;
-		if (to->worker == w->index)
-			tunnel_encap_owned(w, to, m);
-		else
-			handoff(w, to, m, HANDOFF_ENCAP, 0);
-		return;
-	}
-	nh = port_next_hop(PORT_INSIDE, ip->dst_addr);
-	r = DROP_NO_ROUTE;
-	if (nh == 0)
-		goto drop;
-	xmit_ipv4(w, PORT_INSIDE, nh, m, t);
-	return;
-drop:
-	tunnel_drop_pkt(t, m, r);
+	deliver(w, t, m);
 }

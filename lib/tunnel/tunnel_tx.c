@@ -23,7 +23,7 @@ tunnel_tx_build(struct tunnel *t, const struct rte_ether_addr *dst_mac,
 	/* Length and id are filled per packet; the checksum comes from ip_sum then. */
 	pkt_ipv4_write_hdr((struct rte_ipv4_hdr *)(tx->hdr + TUNNEL_TX_IP_OFF), 0, 0, 0, t->ttl,
 			   t->ops->ip_proto, t->local, t->peer);
-	tx->ip_sum = pkt_ipv4_sum_fixed(0, t->ttl, t->ops->ip_proto, t->local, t->peer);
+	tx->ip_sum = pkt_ipv4_fold16(pkt_ipv4_sum_fixed(0, t->ttl, t->ops->ip_proto, t->local, t->peer));
 	tx->seq = seq;
 	tx->seq_off = seq == NULL ? 0 : (uint16_t)(drv_off + seq_off);
 	tx->len = (uint16_t)(drv_off + drv_len);

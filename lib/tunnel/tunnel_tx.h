@@ -30,7 +30,7 @@ struct tunnel;
 
 struct tunnel_tx {
 	uint64_t valid_until;   /* clock ticks; 0 while not built */
-	uint64_t ip_sum;        /* sum of the outer IPv4 words that never change */
+	uint32_t ip_sum;        /* sum of the outer IPv4 words that never change, folded */
 	uint32_t *seq;          /* driver counter written big-endian at seq_off, or NULL */
 	uint16_t seq_off;
 	uint16_t len;           /* bytes of hdr in use */
@@ -71,7 +71,7 @@ tunnel_tx_prepend(struct tunnel_tx *tx, struct rte_mbuf *m, uint16_t ip_id)
 	memcpy(p + tx->len - 32, tx->hdr + tx->len - 32, 32);
 	ip->total_length = len;
 	ip->packet_id = id;
-	ip->hdr_checksum = pkt_ipv4_csum_from_sum(tx->ip_sum + len + id);
+	ip->hdr_checksum = pkt_ipv4_csum_from_sum16(tx->ip_sum + len + id);
 	if (tx->seq != NULL) {
 		rte_be32_t s = rte_cpu_to_be_32((*tx->seq)++);
 
