@@ -275,7 +275,7 @@ xmit_ipv4(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_mbuf *m,
 void handoff(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum handoff_dir dir,
 	     uint16_t l4_off);
 
-/* outside.c / inside.c */
+/* outside.c / inside.c: one RX burst each, n <= BURST */
 void outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);

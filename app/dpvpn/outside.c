@@ -71,7 +71,7 @@ drop:
 }
 
 /* After decap: sequenced tunnels pass the window, which delivers in order through the sink. */
-static inline void
+static __rte_always_inline void
 decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r,
 	     const struct tunnel_rx *rx)
 {
@@ -81,6 +81,18 @@ decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_r
 		reorder_push(w->reorder, &t->reorder, rx->seq, m, w->now, &w->sink);
 	else
 		deliver(w, t, m);
+}
+
+/* Owner, GRE tunnel t: decap with the header already parsed into gi. */
+static __rte_always_inline void
+decap_gre(struct worker *w, struct tunnel *t, struct rte_mbuf *m, const struct gre_info *gi)
+{
+	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr);
+	struct tunnel_rx rx = { .has_seq = false };
+
+	if (unlikely(t->nb_paths > 1))
+		paths_rx(w, t, m, l4);
+	decap_finish(w, t, m, gre_decap_parsed(t, m, l4, gi, &rx), &rx);
 }
 
 /*
@@ -94,7 +106,6 @@ static inline int
 outside_gre(struct worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(*ip);
-	struct tunnel_rx rx = { .has_seq = false };
 	struct gre_info gi;
 	struct tunnel *t;
 	int rc;
@@ -109,11 +120,8 @@ outside_gre(struct worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 		handoff(w, t, m, HANDOFF_DECAP, l4);
 	else if (unlikely(t->ops != &gre_ops))
 		tunnel_decap_owned(w, t, m, l4);
-	else {
-		if (unlikely(t->nb_paths > 1))
-			paths_rx(w, t, m, l4);
-		decap_finish(w, t, m, gre_decap_parsed(t, m, l4, &gi, &rx), &rx);
-	}
+	else
+		decap_gre(w, t, m, &gi);
 	return DROP_MAX;
 }
 
@@ -183,16 +191,68 @@ drop:
 	worker_drop(w, m, r);
 }
 
+/*
+ * Stage 1 of a burst: is m a well-formed GRE packet to us, for a GRE tunnel
+ * this worker owns? Then its tunnel, with the GRE header parsed into gi.
+ * Else NULL, and outside_one takes m through every check in order. Has no
+ * effect on m or any counter, so it may run ahead of the packets before m.
+ */
+static __rte_always_inline struct tunnel *
+outside_classify(struct worker *w, const struct rte_mbuf *m, struct gre_info *gi)
+{
+	const struct dp_port *port = &dp.ports[PORT_OUTSIDE];
+	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr);
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	struct tunnel *t;
+
+	/* What l2_input, ipv4_input_check and outside_one would accept, without padding to trim. */
+	if (unlikely(rte_pktmbuf_data_len(m) < l4) ||
+	    !rte_is_same_ether_addr(&eth->dst_addr, &port->mac) ||
+	    eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    ip->version_ihl != RTE_IPV4_VHL_DEF || csum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    rte_be_to_cpu_16(ip->total_length) != rte_pktmbuf_pkt_len(m) - sizeof(*eth))
+		return NULL;
+	if (dp.cfg.verify_checksums && csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ipv4_sum20_ok(ip))
+		return NULL;
+	if (ip->dst_addr != port->addr || ip->next_proto_id != IPPROTO_GRE ||
+	    pkt_ipv4_is_fragment(ip) || pkt_ipv4_is_martian_source(ip->src_addr) ||
+	    is_our_address(ip->src_addr))
+		return NULL;
+	if (gre_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, l4), rte_pktmbuf_data_len(m) - l4,
+		      gi) != DROP_MAX)
+		return NULL;
+	t = tunnel_table_lookup_words(&dp.tunnels, w->tcache, gre_rx_key(ip->src_addr, ip->dst_addr, gi));
+	if (t == NULL || t->worker != w->index || t->ops != &gre_ops)
+		return NULL;
+	return t;
+}
+
+/*
+ * Two stages: classify the whole burst first, so the header checks and the
+ * tunnel lookups' load chains of many packets overlap, then process every
+ * packet in arrival order (outputs and drops as if one by one).
+ */
 void
 outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
+	struct tunnel *ts[BURST];
+	struct gre_info gis[BURST];
+
 	/* Headers of the packets a few places ahead are on their way while we work. */
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		outside_one(w, pkts[i]);
+		ts[i] = outside_classify(w, pkts[i], &gis[i]);
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		if (likely(ts[i] != NULL))
+			decap_gre(w, ts[i], pkts[i], &gis[i]);
+		else
+			outside_one(w, pkts[i]);
 	}
 }
 
