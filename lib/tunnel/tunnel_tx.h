@@ -60,7 +60,11 @@ tunnel_tx_usable(const struct tunnel_tx *tx, const struct rte_mbuf *m, uint64_t 
 static inline void
 tunnel_tx_prepend(struct tunnel_tx *tx, struct rte_mbuf *m, uint16_t ip_id)
 {
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, tx->len);
+	/* Read the template's fields before writing the packet: stores through p may alias them. */
+	const uint16_t hlen = tx->len, seq_off = tx->seq_off;
+	const uint32_t ip_sum = tx->ip_sum;
+	uint32_t *seq = tx->seq;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, hlen);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + TUNNEL_TX_IP_OFF);
 	rte_be16_t len = rte_cpu_to_be_16((uint16_t)(rte_pktmbuf_pkt_len(m) - TUNNEL_TX_IP_OFF));
 	rte_be16_t id = rte_cpu_to_be_16(ip_id);
@@ -68,14 +72,14 @@ tunnel_tx_prepend(struct tunnel_tx *tx, struct rte_mbuf *m, uint16_t ip_id)
 	/* Two overlapping 32-byte copies cover any length from 32 to 64. */
 	RTE_BUILD_BUG_ON(TUNNEL_TX_HDR_MAX > 64);
 	memcpy(p, tx->hdr, 32);
-	memcpy(p + tx->len - 32, tx->hdr + tx->len - 32, 32);
+	memcpy(p + hlen - 32, tx->hdr + hlen - 32, 32);
 	ip->total_length = len;
 	ip->packet_id = id;
-	ip->hdr_checksum = pkt_ipv4_csum_from_sum16(tx->ip_sum + len + id);
-	if (tx->seq != NULL) {
-		rte_be32_t s = rte_cpu_to_be_32((*tx->seq)++);
+	ip->hdr_checksum = pkt_ipv4_csum_from_sum16(ip_sum + len + id);
+	if (seq != NULL) {
+		rte_be32_t s = rte_cpu_to_be_32((*seq)++);
 
-		memcpy(p + tx->seq_off, &s, sizeof(s));
+		memcpy(p + seq_off, &s, sizeof(s));
 	}
 }
 
