@@ -13,8 +13,8 @@ is_our_address(rte_be32_t a)
 	return a == dp.ports[PORT_OUTSIDE].addr || a == dp.ports[PORT_INSIDE].addr;
 }
 
-/* After decap and the reorder window: inner checks and forwarding. Inline in the GRE fast path. */
-static __rte_always_inline void
+/* After decap and the reorder window: inner checks and forwarding (consumes m). */
+static inline void
 deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip;
@@ -224,21 +224,76 @@ outside_classify(struct worker *w, const struct rte_mbuf *m, struct gre_info *gi
 		      gi) != DROP_MAX)
 		return NULL;
 	t = tunnel_table_lookup_words(&dp.tunnels, w->tcache, gre_rx_key(ip->src_addr, ip->dst_addr, gi));
-	if (t == NULL || t->worker != w->index || t->ops != &gre_ops)
+	/* Multi-path tunnels learn path liveness per packet: outside_one keeps that in order. */
+	if (t == NULL || t->worker != w->index || t->ops != &gre_ops || t->nb_paths > 1)
 		return NULL;
 	return t;
 }
 
 /*
- * Two stages: classify the whole burst first, so the header checks and the
- * tunnel lookups' load chains of many packets overlap, then process every
- * packet in arrival order (outputs and drops as if one by one).
+ * Stage 2 for a decapsulated packet of t: true when deliver would simply
+ * forward it out of the inside port to *nh (inner header good, source routed
+ * to t, not for us, TTL left, not routed into a tunnel). Only reads, so it
+ * may run ahead of the packets before m; anything else takes deliver.
+ */
+static __rte_always_inline bool
+deliver_is_plain(const struct tunnel *t, const struct rte_mbuf *m, rte_be32_t *nh)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+
+	/* What ipv4_input_check accepts, without padding to trim. */
+	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*ip)) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
+	    csum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
+	    rte_be_to_cpu_16(ip->total_length) != rte_pktmbuf_pkt_len(m))
+		return false;
+	if (dp.cfg.verify_checksums && csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ipv4_sum20_ok(ip))
+		return false;
+	if (is_our_address(ip->dst_addr) || ip->time_to_live <= 1)
+		return false;
+	if (t->source_check && tunnel_table_route(&dp.tunnels, ip->src_addr) != t)
+		return false;
+	if (tunnel_table_route(&dp.tunnels, ip->dst_addr) != NULL)
+		return false;
+	*nh = port_next_hop(PORT_INSIDE, ip->dst_addr);
+	return *nh != 0;
+}
+
+/* Stage 3 of a plain packet: what deliver does once every check passed. */
+static __rte_always_inline void
+forward_plain(struct worker *w, struct tunnel *t, struct rte_mbuf *m, rte_be32_t nh)
+{
+	stats_inc(&t->stats.rx_packets);
+	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
+	pkt_ipv4_ttl_dec(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *));
+	xmit_ipv4(w, PORT_INSIDE, nh, m, t);
+}
+
+/* What stage 3 does with a packet. */
+enum outside_next {
+	NEXT_ONE_BY_ONE,        /* outside_one: every check in order */
+	NEXT_DONE,              /* dropped in stage 2 (counted and freed) */
+	NEXT_REORDER,           /* decapsulated, into the tunnel's window */
+	NEXT_DELIVER,           /* decapsulated, deliver's full checks */
+	NEXT_PLAIN,             /* decapsulated, every check passed: forward inside */
+};
+
+/*
+ * Three stages, so the dependent loads of many packets (tunnel lookup:
+ * CRC -> cache entry -> tunnel -> driver state; LPM -> tunnel) overlap:
+ * classify the whole burst, decapsulate and check the GRE packets, then act
+ * on every packet in arrival order. The first two stages only read shared
+ * state and drop (counted, order-free), so outputs, windows and counters end
+ * as if each packet had gone through alone.
  */
 void
 outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 {
+	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr);
 	struct tunnel *ts[BURST];
 	struct gre_info gis[BURST];
+	uint32_t arg[BURST];            /* sequence number or next hop */
+	uint8_t next[BURST];
 
 	/* Headers of the packets a few places ahead are on their way while we work. */
 	for (uint16_t i = 0; i < n && i < 4; i++)
@@ -249,10 +304,41 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		ts[i] = outside_classify(w, pkts[i], &gis[i]);
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		if (likely(ts[i] != NULL))
-			decap_gre(w, ts[i], pkts[i], &gis[i]);
-		else
+		struct tunnel_rx rx = { .has_seq = false };
+		struct tunnel *t = ts[i];
+		enum drop_reason r;
+
+		next[i] = NEXT_ONE_BY_ONE;
+		if (unlikely(t == NULL))
+			continue;
+		r = gre_decap_parsed(t, pkts[i], l4, &gis[i], &rx);
+		if (unlikely(r != DROP_MAX)) {
+			tunnel_drop_pkt(t, pkts[i], r);
+			next[i] = NEXT_DONE;
+		} else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq) {
+			next[i] = NEXT_REORDER;
+			arg[i] = rx.seq;
+		} else {
+			next[i] = deliver_is_plain(t, pkts[i], &arg[i]) ? NEXT_PLAIN : NEXT_DELIVER;
+		}
+	}
+	for (uint16_t i = 0; i < n; i++) {
+		switch (next[i]) {
+		case NEXT_PLAIN:
+			forward_plain(w, ts[i], pkts[i], arg[i]);
+			break;
+		case NEXT_ONE_BY_ONE:
 			outside_one(w, pkts[i]);
+			break;
+		case NEXT_REORDER:
+			reorder_push(w->reorder, &ts[i]->reorder, arg[i], pkts[i], w->now, &w->sink);
+			break;
+		case NEXT_DELIVER:
+			deliver(w, ts[i], pkts[i]);
+			break;
+		default:
+			break;
+		}
 	}
 }
 
