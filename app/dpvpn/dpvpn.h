@@ -81,6 +81,7 @@ struct worker {
 	uint32_t icmp_tokens;           /* ICMP errors we may still send this period */
 	uint16_t ip_id;                 /* outer IPv4 identification */
 	struct neigh_cache_entry ncache[NEIGH_CACHE_SIZE];
+	uint32_t ncache_gen;            /* bumped on every ncache refill: tunnel templates copy slots */
 	struct tunnel_cache_entry tcache[TUNNEL_CACHE_SIZE];
 	/* Reorder windows of the tunnels this worker owns: their block pool and delivery sink. */
 	struct reorder_ctx *reorder;

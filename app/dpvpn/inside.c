@@ -14,7 +14,7 @@ encap_prebuilt(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
 
-	if (unlikely(!tunnel_tx_usable(&t->tx, m, w->now)))
+	if (unlikely(!tunnel_tx_usable(&t->tx, m, w->now, w->ncache_gen)))
 		return false;
 	tunnel_tx_prepend(&t->tx, m, w->ip_id++);
 	stats_inc(&t->stats.tx_packets);
@@ -81,7 +81,7 @@ inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 /*
  * The full path just sent to next hop nh: let the tunnel's next packets use
- * prebuilt headers for as long as this worker trusts nh's MAC.
+ * prebuilt headers for as long as the full path would use nh's cache slot.
  */
 static void
 encap_template_refresh(struct worker *w, struct tunnel *t, rte_be32_t nh)
@@ -89,7 +89,8 @@ encap_template_refresh(struct worker *w, struct tunnel *t, rte_be32_t nh)
 	const struct neigh_cache_entry *c = ncache_slot(w, PORT_OUTSIDE, nh);
 
 	if (!t->tx.unsupported && c->ip == nh && c->port == PORT_OUTSIDE && w->now < c->valid_until)
-		tunnel_tx_build(t, &c->mac, &dp.ports[PORT_OUTSIDE].mac, c->valid_until);
+		tunnel_tx_build(t, &c->mac, &dp.ports[PORT_OUTSIDE].mac, c->valid_until,
+				w->ncache_gen);
 }
 
 /* Adds the driver's header, the outer IPv4 header, and sends to the peer. */

@@ -72,6 +72,7 @@ xmit_ipv4_resolve(struct worker *w, enum port_role p, rte_be32_t nh, struct rte_
 		xmit_arp_request(w, p, nh);
 		/* fall through */
 	case NEIGH_OK:
+		w->ncache_gen++;
 		c->ip = nh;
 		c->port = (uint8_t)p;
 		c->mac = mac;

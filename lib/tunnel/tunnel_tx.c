@@ -3,7 +3,7 @@
 
 void
 tunnel_tx_build(struct tunnel *t, const struct rte_ether_addr *dst_mac,
-		const struct rte_ether_addr *src_mac, uint64_t valid_until)
+		const struct rte_ether_addr *src_mac, uint64_t valid_until, uint32_t cache_gen)
 {
 	struct tunnel_tx *tx = &t->tx;
 	const uint16_t drv_off = TUNNEL_TX_IP_OFF + sizeof(struct rte_ipv4_hdr);
@@ -27,5 +27,6 @@ tunnel_tx_build(struct tunnel *t, const struct rte_ether_addr *dst_mac,
 	tx->seq = seq;
 	tx->seq_off = seq == NULL ? 0 : (uint16_t)(drv_off + seq_off);
 	tx->len = (uint16_t)(drv_off + drv_len);
+	tx->cache_gen = cache_gen;
 	tx->valid_until = valid_until;
 }

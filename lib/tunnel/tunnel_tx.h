@@ -7,8 +7,10 @@
  * copies and a few small stores.
  *
  * The owner lcore builds the template after a packet went out through the
- * full path with a resolved next hop, and trusts it exactly as long as it
- * would have trusted that next-hop MAC (valid_until); then the full path
+ * full path with a resolved next hop, from its copy of that neighbour (a
+ * slot of the worker's neighbour cache). It trusts the template exactly as
+ * long as the full path would have used that slot: until the slot's expiry,
+ * and only while no slot was refilled since (cache_gen); then the full path
  * runs again and rebuilds it.
  */
 #ifndef DPVPN_TUNNEL_TX_H
@@ -30,6 +32,7 @@ struct tunnel;
 
 struct tunnel_tx {
 	uint64_t valid_until;   /* clock ticks; 0 while not built */
+	uint32_t cache_gen;     /* the owner's neighbour-cache generation at build */
 	uint32_t ip_sum;        /* sum of the outer IPv4 words that never change, folded */
 	uint32_t *seq;          /* driver counter written big-endian at seq_off, or NULL */
 	uint16_t seq_off;
@@ -43,17 +46,18 @@ struct tunnel_tx {
 
 /*
  * Builds t's template for packets from src_mac to dst_mac, trusted until
- * valid_until. Marks it unsupported (and leaves it unbuilt) when the driver
- * has no fixed header or the tunnel has several paths.
+ * valid_until while the neighbour-cache generation stays cache_gen. Marks
+ * it unsupported (and leaves it unbuilt) when the driver has no fixed header
+ * or the tunnel has several paths.
  */
 void tunnel_tx_build(struct tunnel *t, const struct rte_ether_addr *dst_mac,
-		     const struct rte_ether_addr *src_mac, uint64_t valid_until);
+		     const struct rte_ether_addr *src_mac, uint64_t valid_until, uint32_t cache_gen);
 
-/* True when the template may be used at time now for m (enough headroom). */
+/* True when the template may be used at time now, cache generation gen, for m (headroom). */
 static inline bool
-tunnel_tx_usable(const struct tunnel_tx *tx, const struct rte_mbuf *m, uint64_t now)
+tunnel_tx_usable(const struct tunnel_tx *tx, const struct rte_mbuf *m, uint64_t now, uint32_t gen)
 {
-	return now < tx->valid_until && rte_pktmbuf_headroom(m) >= tx->len;
+	return now < tx->valid_until && tx->cache_gen == gen && rte_pktmbuf_headroom(m) >= tx->len;
 }
 
 /* Prepends the headers to m (tunnel_tx_usable said yes) with IPv4 id ip_id. */
