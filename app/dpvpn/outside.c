@@ -27,7 +27,7 @@ deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 		goto drop;
 	}
 	r = DROP_INNER_SPOOFED;
-	if (t->source_check && tunnel_table_route(&dp.tunnels, ip->src_addr) != t)
+	if (t->source_check && !tunnel_table_routes_to(&dp.tunnels, ip->src_addr, t))
 		goto drop;
 	stats_inc(&t->stats.rx_packets);
 	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
@@ -251,7 +251,7 @@ deliver_is_plain(const struct tunnel *t, const struct rte_mbuf *m, rte_be32_t *n
 		return false;
 	if (is_our_address(ip->dst_addr) || ip->time_to_live <= 1)
 		return false;
-	if (t->source_check && tunnel_table_route(&dp.tunnels, ip->src_addr) != t)
+	if (t->source_check && !tunnel_table_routes_to(&dp.tunnels, ip->src_addr, t))
 		return false;
 	if (tunnel_table_route(&dp.tunnels, ip->dst_addr) != NULL)
 		return false;

@@ -258,6 +258,18 @@ tunnel_table_route(const struct tunnel_table *tt, rte_be32_t dst)
 		return NULL;
 	return nh < tt->capacity ? tt->by_index[nh] : NULL;
 }
+/*
+ * True when a is routed into t: the inner source check. Compares the LPM
+ * next hop with t's slot instead of loading the slot (by_index[t->index] is t
+ * while t is in the table).
+ */
+static inline bool
+tunnel_table_routes_to(const struct tunnel_table *tt, rte_be32_t a, const struct tunnel *t)
+{
+	uint32_t nh;
+
+	return rte_lpm_lookup(tt->routes, rte_be_to_cpu_32(a), &nh) == 0 && nh == t->index;
+}
 struct tunnel *tunnel_table_by_id(const struct tunnel_table *tt, uint32_t id);
 
 static inline struct tunnel *
