@@ -96,6 +96,7 @@ struct handoff_meta {
 	uint32_t tunnel_index;
 	uint16_t l4_off;        /* for HANDOFF_DECAP: offset of the tunnel header */
 	uint8_t dir;
+	uint8_t late_drop;      /* in a reorder window: tunnel_rx.late_drop, applied on leaving */
 };
 
 struct dpvpn {

@@ -70,6 +70,14 @@ drop:
 	tunnel_drop_pkt(t, m, r);
 }
 
+/* Into t's window; late_drop (see tunnel_rx) rides along in the mbuf until the packet leaves. */
+static inline void
+window_push(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint32_t seq, uint8_t late_drop)
+{
+	handoff_meta(m)->late_drop = late_drop;
+	reorder_push(w->reorder, &t->reorder, seq, m, w->now, &w->sink);
+}
+
 /* After decap: sequenced tunnels pass the window, which delivers in order through the sink. */
 static __rte_always_inline void
 decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r,
@@ -78,7 +86,9 @@ decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_r
 	if (unlikely(r != DROP_MAX))
 		tunnel_drop_pkt(t, m, r);
 	else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx->has_seq)
-		reorder_push(w->reorder, &t->reorder, rx->seq, m, w->now, &w->sink);
+		window_push(w, t, m, rx->seq, rx->late_drop);
+	else if (unlikely(rx->late_drop))
+		tunnel_drop_pkt(t, m, (enum drop_reason)(rx->late_drop - 1));
 	else
 		deliver(w, t, m);
 }
@@ -318,6 +328,10 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		} else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq) {
 			next[i] = NEXT_REORDER;
 			arg[i] = rx.seq;
+			handoff_meta(pkts[i])->late_drop = rx.late_drop;
+		} else if (unlikely(rx.late_drop)) {
+			tunnel_drop_pkt(t, pkts[i], (enum drop_reason)(rx.late_drop - 1));
+			next[i] = NEXT_DONE;
 		} else {
 			next[i] = deliver_is_plain(t, pkts[i], &arg[i]) ? NEXT_PLAIN : NEXT_DELIVER;
 		}
@@ -357,8 +371,14 @@ reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, 
 {
 	struct tunnel *t = container_of(win, struct tunnel, reorder);
 
-	for (uint16_t i = 0; i < n; i++)
-		tunnel_deliver(arg, t, pkts[i]);
+	for (uint16_t i = 0; i < n; i++) {
+		uint8_t late = handoff_meta(pkts[i])->late_drop;
+
+		if (unlikely(late))
+			tunnel_drop_pkt(t, pkts[i], (enum drop_reason)(late - 1));
+		else
+			tunnel_deliver(arg, t, pkts[i]);
+	}
 }
 
 void

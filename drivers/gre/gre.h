@@ -113,20 +113,28 @@ gre_decap_parsed(const struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
 {
 	const struct gre_tunnel *g = t->priv;
 
+	rx->late_drop = 0;
 	if (unlikely(gi->flags & GRE_F_CSUM)) {
 		if (!gre_checksum_ok(m, l4_off))
 			return DROP_GRE_BAD_CHECKSUM;
 	} else if (unlikely(g->csum)) {
 		return DROP_CHECKSUM_MISSING;
 	}
-	if (unlikely(gi->proto != RTE_ETHER_TYPE_IPV4))
-		return DROP_GRE_UNKNOWN_PROTO;
+	if (unlikely(gi->proto != RTE_ETHER_TYPE_IPV4)) {
+		/* A numbered non-IPv4 packet (the peer's IPv6 chatter) still takes its place in the
+		 * sequence, as Linux's ip_gre advances past it; otherwise its number would be a gap. */
+		if (!g->seq || !(gi->flags & GRE_F_SEQ))
+			return DROP_GRE_UNKNOWN_PROTO;
+		rx->late_drop = 1 + DROP_GRE_UNKNOWN_PROTO;
+	}
 	/* Ordering (RFC 2890 2.2, or the reorder window) is the caller's, after decap. */
 	if (unlikely(g->seq && !(gi->flags & GRE_F_SEQ)))
 		return DROP_SEQ_MISSING;
 	rx->has_seq = g->seq;
 	rx->seq = gi->seq;
 	rte_pktmbuf_adj(m, (uint16_t)(l4_off + gi->hdr_len));
+	/* The NIC's checksum verdict was about the outer header, not the inner one. */
+	m->ol_flags &= ~RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	return DROP_MAX;
 }
 

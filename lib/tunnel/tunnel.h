@@ -71,6 +71,12 @@ int tunnel_conf_uint(const struct tunnel_conf *c, const char *key, uint64_t def,
 struct tunnel_rx {
 	uint32_t seq;
 	bool has_seq;
+	/*
+	 * 1 + a drop reason for a packet that must still pass the window so its
+	 * sequence number is used up (a gap would hold the tunnel for the hold
+	 * time), and is dropped as it leaves; 0 for a packet to deliver.
+	 */
+	uint8_t late_drop;
 };
 
 struct tunnel_ops {
