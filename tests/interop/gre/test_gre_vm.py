@@ -122,9 +122,11 @@ def main():
               f"tunnel counters moved (rx {first['rx_packets']} -> {last['rx_packets']}, "
               f"tx {first['tx_packets']} -> {last['tx_packets']}) as read by dpdk-telemetry.py")
         win = last["reorder"]
-        check(last["drop_reasons"]["seq_missing"] == 0 and win["accepted"] == last["rx_packets"]
+        # Numbered non-IPv4 packets (the guest's IPv6 chatter) pass the window, then drop.
+        late = last["drop_reasons"]["gre_unknown_proto"]
+        check(last["drop_reasons"]["seq_missing"] == 0 and win["accepted"] == last["rx_packets"] + late
               and win["under_window"] == 0 and win["duplicated"] == 0,
-              f"the kernel's sequence numbers passed the window ({win})")
+              f"the kernel's sequence numbers passed the window ({win}, non-IPv4 {late})")
         print("drops:", drops)
         print("lcores:", json.dumps(lcores))
         dmn.stop()
