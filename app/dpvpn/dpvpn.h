@@ -281,8 +281,11 @@ void handoff(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum handof
 void outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
-/* After decap and the reorder window: inner checks and forwarding (consumes m). */
-void tunnel_deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+/*
+ * m carries the driver's header: adds the outer IPv4 header towards peer and sends it.
+ * Returns the next hop used, or 0 when m was dropped (counted on t).
+ */
+rte_be32_t outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf *m);
 /* paths.c: multi-path tunnels */
 void paths_rx(struct worker *w, struct tunnel *t, const struct rte_mbuf *m, uint16_t l4_off);
 /* m carries the driver's header; adds outer IPv4 per chosen path and sends (consumes m). */

@@ -93,12 +93,32 @@ encap_template_refresh(struct worker *w, struct tunnel *t, rte_be32_t nh)
 				w->ncache_gen);
 }
 
+rte_be32_t
+outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *outer = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*outer));
+	rte_be32_t nh;
+
+	if (unlikely(outer == NULL)) {
+		tunnel_drop_pkt(t, m, DROP_NO_MBUF);
+		return 0;
+	}
+	pkt_ipv4_write_hdr(outer, 0, (uint16_t)rte_pktmbuf_pkt_len(m), w->ip_id++, t->ttl,
+			   t->ops->ip_proto, t->local, peer);
+	nh = port_next_hop(PORT_OUTSIDE, peer);
+	if (unlikely(nh == 0)) {
+		tunnel_drop_pkt(t, m, DROP_NO_ROUTE);
+		return 0;
+	}
+	xmit_ipv4(w, PORT_OUTSIDE, nh, m, t);
+	return nh;
+}
+
 /* Adds the driver's header, the outer IPv4 header, and sends to the peer. */
 static void
 encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
-	struct rte_ipv4_hdr *outer;
 	enum drop_reason r;
 	rte_be32_t nh;
 
@@ -113,20 +133,12 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 		paths_send(w, t, m);
 		return;
 	}
-	outer = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*outer));
-	r = DROP_NO_MBUF;
-	if (outer == NULL)
-		goto drop;
-	pkt_ipv4_write_hdr(outer, 0, (uint16_t)rte_pktmbuf_pkt_len(m), w->ip_id++, t->ttl,
-			   t->ops->ip_proto, t->local, t->peer);
-	nh = port_next_hop(PORT_OUTSIDE, t->peer);
-	r = DROP_NO_ROUTE;
-	if (nh == 0)
-		goto drop;
-	stats_inc(&t->stats.tx_packets);
-	stats_add(&t->stats.tx_bytes, inner_len);
-	xmit_ipv4(w, PORT_OUTSIDE, nh, m, t);
-	encap_template_refresh(w, t, nh);
+	nh = outer_send(w, t, t->peer, m);
+	if (nh != 0) {
+		stats_inc(&t->stats.tx_packets);
+		stats_add(&t->stats.tx_bytes, inner_len);
+		encap_template_refresh(w, t, nh);
+	}
 	return;
 drop:
 	tunnel_drop_pkt(t, m, r);

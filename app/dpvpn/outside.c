@@ -377,12 +377,6 @@ reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, 
 		if (unlikely(late))
 			tunnel_drop_pkt(t, pkts[i], (enum drop_reason)(late - 1));
 		else
-			tunnel_deliver(arg, t, pkts[i]);
+			deliver(arg, t, pkts[i]);
 	}
-}
-
-void
-tunnel_deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
-{
-	deliver(w, t, m);
 }

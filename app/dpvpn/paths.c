@@ -54,27 +54,16 @@ paths_rx(struct worker *w, struct tunnel *t, const struct rte_mbuf *m, uint16_t 
 	}
 }
 
-/* Adds the outer IPv4 header towards path p and sends. */
+/* Sends towards path p and counts it there (outer bytes). */
 static void
 send_on(struct worker *w, struct tunnel *t, struct tunnel_path *p, struct rte_mbuf *m)
 {
-	struct rte_ipv4_hdr *outer = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*outer));
-	rte_be32_t nh;
+	uint32_t outer_len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_ipv4_hdr);
 
-	if (outer == NULL) {
-		tunnel_drop_pkt(t, m, DROP_NO_MBUF);
-		return;
+	if (outer_send(w, t, p->peer, m) != 0) {
+		stats_inc(&p->tx_packets);
+		stats_add(&p->tx_bytes, outer_len);
 	}
-	pkt_ipv4_write_hdr(outer, 0, (uint16_t)rte_pktmbuf_pkt_len(m), w->ip_id++, t->ttl,
-			   t->ops->ip_proto, t->local, p->peer);
-	nh = port_next_hop(PORT_OUTSIDE, p->peer);
-	if (nh == 0) {
-		tunnel_drop_pkt(t, m, DROP_NO_ROUTE);
-		return;
-	}
-	stats_inc(&p->tx_packets);
-	stats_add(&p->tx_bytes, rte_pktmbuf_pkt_len(m));
-	xmit_ipv4(w, PORT_OUTSIDE, nh, m, t);
 }
 
 /* Smooth weighted round robin (each path's share follows its weight, evenly interleaved). */
