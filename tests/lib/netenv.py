@@ -17,6 +17,16 @@ def sh(cmd, check=True, timeout=30):
     return subprocess.run(cmd, check=check, capture_output=True, text=True, timeout=timeout)
 
 
+def guest_tx_hung(console_path):
+    """True when the guest kernel reported its virtio TX queue stuck: qemu under TCG sometimes
+    stops serving the queue. That boot measured nothing about dpvpn and may be repeated."""
+    try:
+        with open(console_path, errors="replace") as f:
+            return "NETDEV WATCHDOG" in f.read()
+    except OSError:
+        return False
+
+
 class InsideHost:
     def __init__(self, ns, host_if, ns_if):
         self.ns, self.host_if, self.ns_if = ns, host_if, ns_if

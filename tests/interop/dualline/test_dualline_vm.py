@@ -402,7 +402,13 @@ def main():
         inside = env.inside_host(HOST_INNER + "/24", DPVPN_INNER, routes=["10.99.0.0/24"])
         env.run_in_ns(inside.ns, ["iperf3", "-s", "-D"])
         br, outer_if = setup_bridge(env)
+        saved = (check.passed, check.failed)
         runs, boot = run_boot(env, inside, work, br, outer_if, order, args.seconds, omit)
+        if netenv.guest_tx_hung(os.path.join(work, "console.log")):
+            # qemu under TCG sometimes stops serving a virtio TX queue: that boot measured nothing.
+            print("the guest's virtio TX queue hung (qemu TCG, not dpvpn): booting once more", flush=True)
+            check.passed, check.failed = saved
+            runs, boot = run_boot(env, inside, work, br, outer_if, order, args.seconds, omit)
     finally:
         env.cleanup()
     elapsed = time.time() - started
