@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "gre.h"
+#include "pkt_ecn.h"
 
 const struct tunnel_ops *const config_drivers[] = { &gre_ops, NULL };
 
@@ -309,6 +310,46 @@ parse_port(struct rte_cfgfile *cf, const char *file, const char *name, struct po
 	return check_unknown_keys(&s);
 }
 
+/* "dscp = inherit" (uniform model) or a fixed 0..63 (pipe model); absent keeps *out. */
+static int
+parse_dscp(struct section_ctx *s, uint8_t *out)
+{
+	struct tunnel_conf c = tc_of(s);
+	const char *v = sec_get(s, "dscp");
+	uint64_t n;
+
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "inherit") == 0) {
+		*out = PKT_DSCP_INHERIT;
+		return 0;
+	}
+	if (tunnel_conf_uint(&c, "dscp", 0, 0, 63, &n) < 0)
+		return -1;
+	*out = (uint8_t)n;
+	return 0;
+}
+
+/* A shaped tunnel gets its QoS state; others keep t->qos NULL and cost nothing. */
+static int
+parse_qos(struct section_ctx *s, const struct dpvpn_config *cfg, struct tunnel *t)
+{
+	struct tunnel_conf c = tc_of(s);
+	struct qos_conf qc;
+
+	t->dscp = cfg->dscp;
+	if (parse_dscp(s, &t->dscp) < 0 || qos_conf_parse(&c, &cfg->qos, &qc) < 0)
+		return -1;
+	if (qc.rate_bps == 0)
+		return 0;
+	t->qos = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*t->qos), RTE_CACHE_LINE_SIZE));
+	if (t->qos == NULL)
+		return sec_error(s, NULL, "out of memory");
+	memset(t->qos, 0, sizeof(*t->qos));
+	t->qos->conf = qc;
+	return 0;
+}
+
 static int
 parse_global(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
 {
@@ -334,6 +375,12 @@ parse_global(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
 		return -1;
 	if ((cfg->reorder_window & (cfg->reorder_window - 1)) != 0)
 		return sec_error(&s, "reorder_window", "%u is not a power of two", cfg->reorder_window);
+	qos_conf_default(&cfg->qos);
+	cfg->dscp = 0;
+	if (qos_conf_parse(&c, &cfg->qos, &cfg->qos) < 0 ||
+	    get_u32(&s, "qos_max_queues", 4096, 1, 1u << 20, &cfg->qos_max_queues) < 0 ||
+	    parse_dscp(&s, &cfg->dscp) < 0)
+		return -1;
 	if ((cfg->handoff_ring & (cfg->handoff_ring - 1)) != 0)
 		return sec_error(&s, "handoff_ring", "%u is not a power of two", cfg->handoff_ring);
 	return check_unknown_keys(&s);
@@ -527,7 +574,7 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
 		return -1;
 	t->mtu = (uint16_t)n;
-	if (parse_reorder(&s, cfg, t) < 0)
+	if (parse_reorder(&s, cfg, t) < 0 || parse_qos(&s, cfg, t) < 0)
 		return -1;
 	return check_unknown_keys(&s);
 }
@@ -693,6 +740,7 @@ config_free(struct dpvpn_config *cfg)
 
 		if (t->ops != NULL && t->ops->destroy != NULL && t->priv != NULL)
 			t->ops->destroy(t);
+		free(t->qos);
 		free(t);
 	}
 	free(cfg->tunnels);

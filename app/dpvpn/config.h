@@ -14,6 +14,7 @@
 #include <rte_ether.h>
 
 #include "pkt.h"
+#include "qos.h"
 #include "tunnel.h"
 
 #define CONFIG_MAX_STATIC_NEIGH 32
@@ -51,6 +52,9 @@ struct dpvpn_config {
 	uint32_t reorder_hold_ms;       /* default hold time of a gap */
 	uint32_t reorder_blocks;        /* per worker: tunnels reordering at once (memory cap) */
 	bool reorder_adaptive;          /* default: hold from measured delay variation */
+	struct qos_conf qos;            /* default shaper and fq_codel settings of tunnels */
+	uint32_t qos_max_queues;        /* fq_codel queues allocated at once, all tunnels */
+	uint8_t dscp;                   /* default outer DSCP, or PKT_DSCP_INHERIT */
 	struct port_conf outside;
 	struct port_conf inside;
 	unsigned nb_tunnels;

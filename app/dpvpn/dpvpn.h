@@ -88,6 +88,7 @@ struct worker {
 	struct reorder_sink sink;
 	uint64_t next_sweep;
 	struct rte_mbuf *sink_pkts[BURST];
+	struct tunnel_qos *qos_active;  /* shaped tunnels of ours with packets queued */
 } __rte_cache_aligned;
 
 /* Where a handed-off packet goes next: stored in an mbuf dynamic field. */
@@ -285,18 +286,22 @@ void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, 
  * m carries the driver's header: adds the outer IPv4 header towards peer and sends it.
  * Returns the next hop used, or 0 when m was dropped (counted on t).
  */
-rte_be32_t outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf *m);
+rte_be32_t outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf *m,
+		      uint8_t tos);
 /* paths.c: multi-path tunnels */
 void paths_rx(struct worker *w, struct tunnel *t, const struct rte_mbuf *m, uint16_t l4_off);
-/* m carries the driver's header; adds outer IPv4 per chosen path and sends (consumes m). */
-void paths_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+/* m carries the driver's header; adds outer IPv4 (TOS tos) per chosen path and sends (consumes m). */
+void paths_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint8_t tos);
 void paths_housekeeping(struct tunnel *t);
 bool tunnel_path_alive(const struct tunnel *t, unsigned i, uint64_t now);
 /* The next path of a weighted tunnel among the live ones; NULL if none. */
 struct tunnel_path *paths_pick_weighted(struct tunnel *t, uint64_t now);
 /* The reorder sink's callback: delivers a window's in-order run. */
 void reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg);
+/* Owner lcore: a packet into tunnel t (inner IPv4 at data start); queued first when t is shaped. */
 void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+/* Owner lcore: fragments if needed, encapsulates and sends now (after the shaper). */
+void tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 /* Answers an ICMP echo to our address on port p (consumes m). */
 void icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 /* Sends an ICMP error from our inside address about orig (IPv4 at its data start); orig is kept. */

@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Inside RX (towards clients): route the destination to a tunnel (rte_lpm);
- * the tunnel's owner encapsulates and sends to the peer.
+ * the tunnel's owner queues it when the tunnel is shaped (qos.c), then
+ * encapsulates and sends to the peer.
  */
 #include <rte_ip_frag.h>
 
 #include "clock.h"
 #include "dpvpn.h"
+#include "pkt_ecn.h"
+#include "qos.h"
+
+/* The outer TOS for m (inner IPv4 at data start): RFC 6040 normal-mode ECN, DSCP per tunnel. */
+static inline uint8_t
+outer_tos(const struct tunnel *t, const struct rte_mbuf *m)
+{
+	return pkt_ecn_encap_tos(rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->type_of_service, t->dscp);
+}
 
 /* The common case of encap_one: headers from the tunnel's template. False: nothing done. */
 static __rte_always_inline bool
@@ -16,7 +26,7 @@ encap_prebuilt(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 
 	if (unlikely(!tunnel_tx_usable(&t->tx, m, w->now, w->ncache_gen)))
 		return false;
-	tunnel_tx_prepend(&t->tx, m, w->ip_id++);
+	tunnel_tx_prepend(&t->tx, m, w->ip_id++, outer_tos(t, m));
 	stats_inc(&t->stats.tx_packets);
 	stats_add(&t->stats.tx_bytes, inner_len);
 	xmit_raw(w, PORT_OUTSIDE, m);
@@ -57,7 +67,7 @@ inside_one(struct worker *w, struct rte_mbuf *m)
 	}
 	pkt_ipv4_ttl_dec(ip);
 	if (t->worker == w->index) {
-		if (!(rte_pktmbuf_pkt_len(m) <= t->mtu && encap_prebuilt(w, t, m)))
+		if (!(t->qos == NULL && rte_pktmbuf_pkt_len(m) <= t->mtu && encap_prebuilt(w, t, m)))
 			tunnel_encap_owned(w, t, m);
 	} else
 		handoff(w, t, m, HANDOFF_ENCAP, 0);
@@ -94,7 +104,7 @@ encap_template_refresh(struct worker *w, struct tunnel *t, rte_be32_t nh)
 }
 
 rte_be32_t
-outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf *m)
+outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf *m, uint8_t tos)
 {
 	struct rte_ipv4_hdr *outer = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*outer));
 	rte_be32_t nh;
@@ -103,7 +113,7 @@ outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf 
 		tunnel_drop_pkt(t, m, DROP_NO_MBUF);
 		return 0;
 	}
-	pkt_ipv4_write_hdr(outer, 0, (uint16_t)rte_pktmbuf_pkt_len(m), w->ip_id++, t->ttl,
+	pkt_ipv4_write_hdr(outer, tos, (uint16_t)rte_pktmbuf_pkt_len(m), w->ip_id++, t->ttl,
 			   t->ops->ip_proto, t->local, peer);
 	nh = port_next_hop(PORT_OUTSIDE, peer);
 	if (unlikely(nh == 0)) {
@@ -119,6 +129,7 @@ static void
 encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
 	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+	uint8_t tos = outer_tos(t, m);
 	enum drop_reason r;
 	rte_be32_t nh;
 
@@ -130,10 +141,10 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	if (t->nb_paths > 1) {
 		stats_inc(&t->stats.tx_packets);
 		stats_add(&t->stats.tx_bytes, inner_len);
-		paths_send(w, t, m);
+		paths_send(w, t, m, tos);
 		return;
 	}
-	nh = outer_send(w, t, t->peer, m);
+	nh = outer_send(w, t, t->peer, m, tos);
 	if (nh != 0) {
 		stats_inc(&t->stats.tx_packets);
 		stats_add(&t->stats.tx_bytes, inner_len);
@@ -146,6 +157,15 @@ drop:
 
 void
 tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	if (t->qos != NULL)
+		qos_input(w, t, m);
+	else
+		tunnel_send(w, t, m);
+}
+
+void
+tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	struct rte_mbuf *frags[16];

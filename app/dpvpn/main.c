@@ -116,6 +116,8 @@ setup_tunnels(void)
 				return -1;
 			}
 		}
+		if (t->qos != NULL)
+			qos_tunnel_init(t);
 		rc = tunnel_table_add(&dp.tunnels, t);
 		if (rc < 0) {
 			fprintf(stderr, "%s: [tunnel %u] cannot be added: %s\n", dp.cfg.file, t->id,
@@ -263,7 +265,7 @@ main(int argc, char **argv)
 		goto out_cfg;
 	}
 	dp.handoff_dynfield = rte_mbuf_dynfield_register(&meta_desc);
-	if (dp.handoff_dynfield < 0 || setup_workers() < 0 || setup_tunnels() < 0 ||
+	if (dp.handoff_dynfield < 0 || fq_codel_dynfield_register() < 0 || setup_workers() < 0 || setup_tunnels() < 0 ||
 	    ports_init() < 0 || telemetry_init() < 0)
 		goto out_ports;
 
@@ -295,6 +297,9 @@ out_ports:
 			reorder_ctx_free(dp.workers[i].reorder);
 		}
 	}
+	/* Packets still queued behind shapers are dropped (counted qos_overlimit). */
+	for (unsigned i = 0; i < dp.cfg.nb_tunnels; i++)
+		qos_tunnel_fini(dp.cfg.tunnels[i]);
 	if (dp.pool != NULL) {
 		/* Every mbuf must be back: a leak shows here and fails the tests. */
 		printf("dpvpn: mbufs in use after shutdown: %u\n", rte_mempool_in_use_count(dp.pool));

@@ -56,11 +56,11 @@ paths_rx(struct worker *w, struct tunnel *t, const struct rte_mbuf *m, uint16_t 
 
 /* Sends towards path p and counts it there (outer bytes). */
 static void
-send_on(struct worker *w, struct tunnel *t, struct tunnel_path *p, struct rte_mbuf *m)
+send_on(struct worker *w, struct tunnel *t, struct tunnel_path *p, struct rte_mbuf *m, uint8_t tos)
 {
 	uint32_t outer_len = rte_pktmbuf_pkt_len(m) + sizeof(struct rte_ipv4_hdr);
 
-	if (outer_send(w, t, p->peer, m) != 0) {
+	if (outer_send(w, t, p->peer, m, tos) != 0) {
 		stats_inc(&p->tx_packets);
 		stats_add(&p->tx_bytes, outer_len);
 	}
@@ -89,7 +89,7 @@ paths_pick_weighted(struct tunnel *t, uint64_t now)
 }
 
 void
-paths_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+paths_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint8_t tos)
 {
 	struct tunnel_path *last = NULL;
 
@@ -108,14 +108,14 @@ paths_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 				if (c == NULL)
 					tunnel_drop(t, DROP_NO_MBUF);
 				else
-					send_on(w, t, last, c);
+					send_on(w, t, last, c, tos);
 			}
 			last = p;
 		}
 	}
 	if (last == NULL) /* cannot happen: with every path silent, all count as alive */
 		last = &t->paths[0];
-	send_on(w, t, last, m);
+	send_on(w, t, last, m, tos);
 }
 
 void

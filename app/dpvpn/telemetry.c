@@ -15,6 +15,8 @@
 
 #include "clock.h"
 #include "dpvpn.h"
+#include "pkt_ecn.h"
+#include "qos.h"
 
 #define IDS_PER_PAGE 500 /* rte_telemetry arrays hold at most 512 entries */
 
@@ -298,11 +300,10 @@ reorder_dict(const struct tunnel *t)
 	return d;
 }
 
+/* The tunnel a command's "id" parameter names: 0, -EINVAL or -ENOENT. */
 static int
-cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+tunnel_of_params(const char *params, const struct tunnel **t)
 {
-	const struct tunnel *t;
-	struct rte_tel_data *routes, *drops;
 	char *end;
 	unsigned long id;
 
@@ -311,9 +312,19 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 	id = strtoul(params, &end, 0);
 	if (*end != '\0')
 		return -EINVAL;
-	t = tunnel_table_by_id(&dp.tunnels, (uint32_t)id);
-	if (t == NULL)
-		return -ENOENT;
+	*t = tunnel_table_by_id(&dp.tunnels, (uint32_t)id);
+	return *t == NULL ? -ENOENT : 0;
+}
+
+static int
+cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct tunnel *t;
+	struct rte_tel_data *routes, *drops;
+	int rc = tunnel_of_params(params, &t);
+
+	if (rc < 0)
+		return rc;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "id", t->id);
 	rte_tel_data_add_dict_string(d, "name", t->name);
@@ -341,6 +352,11 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 		}
 		rte_tel_data_add_dict_container(d, "routes", routes, 0);
 	}
+	if (t->dscp == PKT_DSCP_INHERIT)
+		rte_tel_data_add_dict_string(d, "dscp", "inherit");
+	else
+		rte_tel_data_add_dict_u64(d, "dscp", t->dscp);
+	rte_tel_data_add_dict_u64(d, "ecn_odd", stats_read(&t->ecn_odd));
 	if (t->nb_paths > 1)
 		add_paths(t, d);
 	if (t->reorder_mode != TUNNEL_REORDER_NONE) {
@@ -349,11 +365,35 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 		if (rd != NULL)
 			rte_tel_data_add_dict_container(d, "reorder", rd, 0);
 	}
+	if (t->qos != NULL) {
+		struct rte_tel_data *qd = rte_tel_data_alloc();
+
+		if (qd != NULL) {
+			rte_tel_data_start_dict(qd);
+			qos_telemetry(t, qd);
+			rte_tel_data_add_dict_container(d, "qos", qd, 0);
+		}
+	}
 	drops = drops_dict(t->stats.drops, true);
 	if (drops != NULL)
 		rte_tel_data_add_dict_container(d, "drop_reasons", drops, 0);
 	if (t->ops->telemetry != NULL)
 		t->ops->telemetry(t, d);
+	return 0;
+}
+
+/* One tunnel's shaper and fq_codel: rate, backlog, drops and marks, sojourn percentiles. */
+static int
+cmd_qos(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct tunnel *t;
+	int rc = tunnel_of_params(params, &t);
+
+	if (rc < 0)
+		return rc;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "id", t->id);
+	qos_telemetry(t, d);
 	return 0;
 }
 
@@ -422,6 +462,7 @@ telemetry_init(void)
 		{ "/dpvpn/lcores", cmd_lcores, "Per worker: rx, tx, handoffs, drops, busy cycles." },
 		{ "/dpvpn/tunnels", cmd_tunnels, "Tunnel ids. Parameters: start index (paging)." },
 		{ "/dpvpn/tunnel", cmd_tunnel, "One tunnel's counters and drops by reason. Parameters: id." },
+		{ "/dpvpn/qos", cmd_qos, "One tunnel's shaper and fq_codel: backlog, drops, marks, sojourn. Parameters: id." },
 		{ "/dpvpn/drops", cmd_drops, "Every drop reason summed over workers and tunnels." },
 	};
 

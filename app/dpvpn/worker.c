@@ -2,7 +2,8 @@
 /*
  * The run-to-completion loop of a worker lcore: poll its RX queue on both
  * ports, then its handoff ring (packets of tunnels it owns that arrived on
- * other lcores), flush TX, and do housekeeping every 100 ms.
+ * other lcores), send what the shapers of its queued tunnels allow, flush TX,
+ * and do housekeeping every 100 ms.
  */
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "clock.h"
 #include "dpvpn.h"
+#include "qos.h"
 
 #define HOUSEKEEPING_MS 100
 #define REORDER_SWEEP_US 1000 /* gaps expire within a millisecond of their hold time */
@@ -73,13 +75,17 @@ resolve_next_hops(struct worker *w, uint64_t now)
 }
 
 static void
-tunnels_housekeeping(struct worker *w)
+tunnels_housekeeping(struct worker *w, uint64_t now)
 {
 	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
 		struct tunnel *t = dp.tunnels.by_index[i];
 
-		if (t != NULL && t->worker == w->index && t->nb_paths > 1)
+		if (t == NULL || t->worker != w->index)
+			continue;
+		if (t->nb_paths > 1)
 			paths_housekeeping(t);
+		if (t->qos != NULL)
+			qos_housekeeping(t, now);
 	}
 }
 
@@ -89,7 +95,7 @@ housekeeping(struct worker *w, uint64_t now)
 	w->next_housekeeping = now + clock_ms_to_ticks(HOUSEKEEPING_MS);
 	w->icmp_tokens = ICMP_ERRORS_PER_PERIOD;
 	resolve_next_hops(w, now);
-	tunnels_housekeeping(w);
+	tunnels_housekeeping(w, now);
 }
 
 int
@@ -133,6 +139,8 @@ worker_main(void *arg)
 			handoff_input(w, pkts, n);
 			total += n;
 		}
+		if (w->qos_active != NULL)
+			total += qos_run(w);
 		if (unlikely(t0 >= w->next_sweep)) {
 			/* Idle tunnels must not sit on buffered packets: expire their gaps here too. */
 			w->next_sweep = t0 + clock_us_to_ticks(REORDER_SWEEP_US);
@@ -150,7 +158,7 @@ worker_main(void *arg)
 		if (total) {
 			stats_add(&w->stats.busy_cycles, t1 - t0);
 			last_work = t1;
-		} else if (idle_ticks && t1 - last_work > idle_ticks) {
+		} else if (idle_ticks && t1 - last_work > idle_ticks && w->qos_active == NULL) {
 			/* Shared machines (tests, demos): yield the core when there is nothing to do. */
 			usleep(dp.cfg.idle_sleep_us);
 		}

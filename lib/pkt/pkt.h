@@ -145,7 +145,7 @@ void pkt_ipv4_set_checksum(struct rte_ipv4_hdr *ip);
 
 /*
  * The checksum field from a partial sum folded to 16 bits (pkt_ipv4_fold16
- * of the fixed words) plus two more 16-bit words: below 2^18, so two folds
+ * of the fixed words) plus up to three more 16-bit words: below 2^18, so two folds
  * suffice. Same value as pkt_ipv4_csum_from_sum over the full sum.
  */
 static inline rte_be16_t

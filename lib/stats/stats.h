@@ -46,6 +46,10 @@
 	X(NEIGH_TABLE_FULL, "neigh_table_full", "neighbour table full")                \
 	X(HANDOFF_FULL, "handoff_full", "owner lcore's handoff ring full")             \
 	X(TX_FULL, "tx_full", "transmit queue full")                                   \
+	X(ECN_CE_NOT_ECT, "ecn_ce_not_ect", "outer CE over a Not-ECT inner packet (RFC 6040)") \
+	X(QOS_AQM, "qos_aqm", "CoDel dropped it: its flow queued above target too long") \
+	X(QOS_OVERLIMIT, "qos_overlimit", "tunnel queue at its packet or memory limit") \
+	X(QOS_NO_QUEUE, "qos_no_queue", "shaper busy and no queue left (qos_max_queues)") \
 	X(NO_MBUF, "no_mbuf", "mbuf pool empty when a reply was needed")
 
 enum drop_reason {

@@ -33,6 +33,7 @@ struct rte_hash;
 struct rte_lpm;
 struct rte_tel_data;
 struct tunnel;
+struct tunnel_qos;
 
 /* What outside packets are matched on. Drivers fill it; unused fields stay 0. */
 struct tunnel_key {
@@ -168,6 +169,9 @@ struct tunnel {
 	uint16_t path_dead_ms;          /* silent this long while another path is heard: dead */
 	struct tunnel_path paths[TUNNEL_MAX_PATHS]; /* paths[0].peer == peer */
 	struct tunnel_tx tx;            /* owner only: prebuilt headers for encap */
+	struct tunnel_qos *qos;         /* shaper + fq_codel towards the peer; NULL: unshaped */
+	uint8_t dscp;                   /* outer DSCP, or PKT_DSCP_INHERIT from the inner packet */
+	uint64_t ecn_odd;               /* RFC 6040 combinations a compliant peer never sends */
 	char name[32];
 	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
 };

@@ -2,7 +2,7 @@
 /*
  * Prebuilt headers of a single-path tunnel's packets: Ethernet to the next
  * hop, outer IPv4 and the driver's fixed header. Per packet only the IPv4
- * total length, id and checksum (from a precomputed partial sum) and an
+ * TOS (ECN and DSCP), total length, id and checksum (from a precomputed partial sum) and an
  * optional driver sequence number change, so encapsulation is two wide
  * copies and a few small stores.
  *
@@ -60,9 +60,9 @@ tunnel_tx_usable(const struct tunnel_tx *tx, const struct rte_mbuf *m, uint64_t 
 	return now < tx->valid_until && tx->cache_gen == gen && rte_pktmbuf_headroom(m) >= tx->len;
 }
 
-/* Prepends the headers to m (tunnel_tx_usable said yes) with IPv4 id ip_id. */
+/* Prepends the headers to m (tunnel_tx_usable said yes) with IPv4 id ip_id and TOS tos. */
 static inline void
-tunnel_tx_prepend(struct tunnel_tx *tx, struct rte_mbuf *m, uint16_t ip_id)
+tunnel_tx_prepend(struct tunnel_tx *tx, struct rte_mbuf *m, uint16_t ip_id, uint8_t tos)
 {
 	/* Read the template's fields before writing the packet: stores through p may alias them. */
 	const uint16_t hlen = tx->len, seq_off = tx->seq_off;
@@ -77,9 +77,11 @@ tunnel_tx_prepend(struct tunnel_tx *tx, struct rte_mbuf *m, uint16_t ip_id)
 	RTE_BUILD_BUG_ON(TUNNEL_TX_HDR_MAX > 64);
 	memcpy(p, tx->hdr, 32);
 	memcpy(p + hlen - 32, tx->hdr + hlen - 32, 32);
+	ip->type_of_service = tos;
 	ip->total_length = len;
 	ip->packet_id = id;
-	ip->hdr_checksum = pkt_ipv4_csum_from_sum16(ip_sum + len + id);
+	/* The template's sum has TOS 0; TOS is the low byte of the first big-endian word. */
+	ip->hdr_checksum = pkt_ipv4_csum_from_sum16(ip_sum + len + id + rte_cpu_to_be_16(tos));
 	if (seq != NULL) {
 		rte_be32_t s = rte_cpu_to_be_32((*seq)++);
 

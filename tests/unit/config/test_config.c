@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "pkt_ecn.h"
 #include "gre.h"
 
 static char path[64];
@@ -99,6 +100,8 @@ test_good(void)
 		CHECK_EQ(t->reorder_conf.size, 2048);
 		CHECK_EQ(t->reorder_conf.hold_us, 333000);
 		CHECK_EQ(cfg.tunnels[1]->reorder_mode, TUNNEL_REORDER_NONE);
+		CHECK(t->qos == NULL); /* unshaped by default */
+		CHECK_EQ(t->dscp, 0);
 		g = cfg.tunnels[1]->priv;
 		CHECK(!g->has_ikey && g->has_okey && g->okey == RTE_BE32(9));
 	}
@@ -126,6 +129,38 @@ expect_error(const char *from, const char *to, const char *want)
 	} else {
 		CHECK(1);
 	}
+}
+
+/* Global QoS defaults apply to every tunnel; a tunnel's own keys win. */
+static void
+test_qos(void)
+{
+	struct dpvpn_config cfg;
+	char text[4096];
+	const char *at = strstr(good, "[outside]");
+
+	snprintf(text, sizeof(text), "%.*sshaper_rate = 1.5gbit\nfq_codel_limit = 2000\ndscp = inherit\n%s"
+		 "shaper_rate = 20mbit\nqos = fifo\nshaper_overhead = 8\ndscp = 46\n",
+		 (int)(at - good), good, at);
+	CHECK(load(text, &cfg) == 0);
+	if (cfg.nb_tunnels == 2) {
+		const struct tunnel *a = cfg.tunnels[0], *b = cfg.tunnels[1];
+
+		CHECK(a->qos != NULL && b->qos != NULL);
+		if (a->qos != NULL && b->qos != NULL) {
+			CHECK_EQ(a->qos->conf.rate_bps, 1500000000ull);
+			CHECK_EQ(a->qos->conf.limit, 2000);
+			CHECK(!a->qos->conf.fifo && a->qos->conf.ecn);
+			CHECK_EQ(a->qos->conf.flows, 1024);
+			CHECK_EQ(b->qos->conf.rate_bps, 20000000);
+			CHECK(b->qos->conf.fifo);
+			CHECK_EQ(b->qos->conf.overhead, 8);
+			CHECK_EQ(b->qos->conf.limit, 2000);
+		}
+		CHECK_EQ(a->dscp, PKT_DSCP_INHERIT);
+		CHECK_EQ(b->dscp, 46);
+	}
+	config_free(&cfg);
 }
 
 static void
@@ -159,6 +194,14 @@ test_errors(void)
 	expect_error("sequence = yes", "sequence = no\nreorder = on", "[tunnel 7] reorder: needs sequence numbers");
 	expect_error("sequence = yes", "sequence = yes\nreorder_window = 100", "reorder_window: 100 is not a power of two");
 	expect_error("address = 10.0.0.1/24", "address = 192.0.2.5/24", "[inside] address: overlaps");
+	/* QoS and DSCP keys. */
+	expect_error("okey = 9", "okey = 9\nshaper_rate = 20zbit", ":26: [tunnel 8] shaper_rate: '20zbit' is not a rate");
+	expect_error("okey = 9", "okey = 9\nshaper_rate = 1kbit", "shaper_rate: '1kbit' is not a rate between 8kbit");
+	expect_error("okey = 9", "okey = 9\nqos = red", "[tunnel 8] qos: 'red' is not fq_codel or fifo");
+	expect_error("okey = 9", "okey = 9\nfq_codel_flows = 1000", "fq_codel_flows: 1000 is not a power of two");
+	expect_error("okey = 9", "okey = 9\nfq_codel_target_us = 200000", "fq_codel_target_us: must be below");
+	expect_error("okey = 9", "okey = 9\ndscp = 64", ":26: [tunnel 8] dscp: 64 is outside");
+	expect_error("idle_sleep_us = 10", "idle_sleep_us = 10\nfq_codel_ecn = perhaps", ":5: [dpvpn] fq_codel_ecn: 'perhaps'");
 	{
 		char longline[400];
 
@@ -179,6 +222,7 @@ main(void)
 
 	snprintf(path, sizeof(path), "/tmp/dpvpn-test-config-%d.ini", (int)getpid());
 	test_good();
+	test_qos();
 	test_errors();
 	unlink(path);
 	CHECK(config_load("/nonexistent/dpvpn.ini", &cfg) < 0);
