@@ -53,6 +53,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import ROOT, Daemon  # noqa: E402
 import netenv  # noqa: E402  (tests/lib)
+from guestlog import iperf_result, section  # noqa: E402
 
 GUEST_OUTER, GUEST_OUTER2, DPVPN_OUTER = "192.0.2.2", "192.0.2.3", "192.0.2.1"
 GUEST_INNER, HOST_INNER, DPVPN_INNER = "10.99.0.2", "10.0.0.2", "10.0.0.1"
@@ -110,25 +111,6 @@ check = Checks("interop-dualline", verbose=True)
 
 def base(name):
     return name.rstrip("0123456789")
-
-
-def section(log, begin, end):
-    m = re.search(re.escape(begin) + r"\r?\n(.*?)" + re.escape(end), log, re.S)
-    return m.group(1) if m else None
-
-
-def iperf_result(log, name):
-    text = section(log, f"DPVPN-JSON-BEGIN {name}", f"DPVPN-JSON-END {name}")
-    if text is None or "{" not in text:
-        return None
-    text = text[text.find("{"):text.rfind("}") + 1]
-    try:
-        end = json.loads(text)["end"]
-        return {"bps": end["sum_received"]["bits_per_second"],
-                "retransmits": end["sum_sent"].get("retransmits")}
-    except (ValueError, KeyError) as e:
-        print(f"iperf3 output of {name} unusable: {e}: {text[-300:]!r}")
-        return None
 
 
 HOST_DEVS = {}   # role -> host interface, filled by run_boot

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -22,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import Daemon  # noqa: E402
 import netenv  # noqa: E402  (tests/lib)
+from guestlog import iperf_result, section, telemetry_py  # noqa: E402
 
 GUEST_OUTER, DPVPN_OUTER = "192.0.2.2", "192.0.2.1"
 GUEST_INNER, HOST_INNER, DPVPN_INNER = "10.99.0.2", "10.0.0.2", "10.0.0.1"
@@ -51,29 +51,9 @@ routes = 10.99.0.0/24
 check = Checks("interop-gre-vm", verbose=True)
 
 
-def telemetry_py(prefix, cmd):
-    """Reads a command with DPDK's stock dpdk-telemetry.py, not our client."""
-    out = subprocess.run(["/usr/bin/python3", shutil.which("dpdk-telemetry.py") or "/usr/bin/dpdk-telemetry.py",
-                          "-f", prefix], input=cmd + "\n", capture_output=True, text=True, timeout=20).stdout
-    for line in out.splitlines():
-        line = line.strip()
-        if line.startswith("{") and cmd.split(",")[0] in line:
-            return json.loads(line)[cmd.split(",")[0]]
-    raise RuntimeError(f"dpdk-telemetry.py gave no answer to {cmd}: {out!r}")
-
-
-def section(log, begin, end):
-    m = re.search(re.escape(begin) + r"\r?\n(.*?)" + re.escape(end), log, re.S)
-    return m.group(1) if m else None
-
-
 def iperf_bps(log, name):
-    text = section(log, f"DPVPN-JSON-BEGIN {name}", f"DPVPN-JSON-END {name}")
-    if text is None:
-        return None
-    text = text[text.find("{"):text.rfind("}") + 1]
-    data = json.loads(text)
-    return data["end"]["sum_received"]["bits_per_second"]
+    r = iperf_result(log, name)
+    return r and r["bps"]
 
 
 def main():

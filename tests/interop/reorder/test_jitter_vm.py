@@ -44,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from dpvpn_harness import ROOT, Daemon  # noqa: E402
 import netenv  # noqa: E402  (tests/lib)
+from guestlog import iperf_result, section  # noqa: E402
 
 GUEST_OUTER, DPVPN_OUTER = "192.0.2.2", "192.0.2.1"
 GUEST_INNER, HOST_INNER, DPVPN_INNER = "10.99.0.2", "10.0.0.2", "10.0.0.1"
@@ -90,27 +91,6 @@ results = {"passed": 0, "failed": 0}
 def check(cond, what):
     results["passed" if cond else "failed"] += 1
     print(("ok   " if cond else "FAIL ") + what, flush=True)
-
-
-def section(log, begin, end):
-    m = re.search(re.escape(begin) + r"\r?\n(.*?)" + re.escape(end), log, re.S)
-    return m.group(1) if m else None
-
-
-def iperf_result(log, name):
-    """(goodput bit/s at the receiver, sender retransmits) of one iperf3 -J run, or None."""
-    text = section(log, f"DPVPN-JSON-BEGIN {name}", f"DPVPN-JSON-END {name}")
-    if text is None or "{" not in text:
-        return None
-    text = text[text.find("{"):text.rfind("}") + 1]
-    try:
-        data = json.loads(text)
-        end = data["end"]
-        return {"bps": end["sum_received"]["bits_per_second"],
-                "retransmits": end["sum_sent"].get("retransmits")}
-    except (ValueError, KeyError) as e:
-        print(f"iperf3 output of {name} unusable: {e}: {text[-300:]!r}")
-        return None
 
 
 def snapshot(dmn):
