@@ -41,6 +41,9 @@ struct fq_codel_flow {
 	struct codel_vars cv;
 };
 
+/* One cache line per flow: the flow array is a queue's whole memory. */
+_Static_assert(sizeof(struct fq_codel_flow) == 64, "a flow fills one cache line");
+
 struct flow_list {
 	uint32_t head, tail;
 };

@@ -16,24 +16,11 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import Daemon  # noqa: E402
+from pcapenv import HOST_MAC, IN_MAC, OUT_MAC, PEER_MAC, ports_config  # noqa: E402
 
 from scapy.all import GRE, IP, UDP, Ether, Raw, rdpcap, wrpcap  # noqa: E402
 
-OUT_MAC, IN_MAC = "02:70:63:61:70:00", "02:70:63:61:70:01"
-PEER_MAC, HOST_MAC = "02:00:00:00:01:02", "02:00:00:00:02:02"
 CONFIG = """
-[dpvpn]
-mbufs = 4095
-[outside]
-device = net_pcap0
-devargs = rx_pcap={d}/outside-in.pcap,tx_pcap={d}/outside-out.pcap
-address = 192.0.2.1/24
-static_neighbors = 192.0.2.2 {p}, 192.0.2.3 {p}, 192.0.2.4 {p}, 192.0.2.5 {p}
-[inside]
-device = net_pcap1
-devargs = rx_pcap={d}/inside-in.pcap,tx_pcap={d}/inside-out.pcap
-address = 10.0.0.1/24
-static_neighbors = 10.0.0.2 {h}
 [tunnel 1]
 protocol = gre
 peer = 192.0.2.2, 192.0.2.3
@@ -68,7 +55,7 @@ def main():
         wrpcap(f"{d}/outside-in.pcap", out_frames)
         wrpcap(f"{d}/inside-in.pcap", in_frames)
         with open(f"{d}/dpvpn.ini", "w") as f:
-            f.write(CONFIG.format(d=d, p=PEER_MAC, h=HOST_MAC))
+            f.write(ports_config(d, ["192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"]) + CONFIG)
         dmn = Daemon(f"{d}/dpvpn.ini", lcores="0")
         dmn.start()
         try:
