@@ -5,6 +5,7 @@
  */
 #include "clock.h"
 #include "dpvpn.h"
+#include "ecn_decap.h"
 #include "gre.h"
 
 static bool
@@ -78,11 +79,18 @@ window_push(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint32_t seq
 	reorder_push(w->reorder, &t->reorder, seq, m, w->now, &w->sink);
 }
 
-/* After decap: sequenced tunnels pass the window, which delivers in order through the sink. */
+/*
+ * After decap (m starts at the inner header; outer_tos was the outer header's):
+ * RFC 6040's ECN step, then sequenced tunnels pass the window, which delivers
+ * in order through the sink.
+ */
 static __rte_always_inline void
 decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r,
-	     const struct tunnel_rx *rx)
+	     const struct tunnel_rx *rx, uint8_t outer_tos)
 {
+	if (likely(r == DROP_MAX) && likely(!rx->late_drop))
+		r = tunnel_ecn_decap(t, outer_tos, rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *),
+				     rte_pktmbuf_data_len(m));
 	if (unlikely(r != DROP_MAX))
 		tunnel_drop_pkt(t, m, r);
 	else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx->has_seq)
@@ -99,10 +107,12 @@ decap_gre(struct worker *w, struct tunnel *t, struct rte_mbuf *m, const struct g
 {
 	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr);
 	struct tunnel_rx rx = { .has_seq = false };
+	const uint8_t outer_tos = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+							  sizeof(struct rte_ether_hdr))->type_of_service;
 
 	if (unlikely(t->nb_paths > 1))
 		paths_rx(w, t, m, l4);
-	decap_finish(w, t, m, gre_decap_parsed(t, m, l4, gi, &rx), &rx);
+	decap_finish(w, t, m, gre_decap_parsed(t, m, l4, gi, &rx), &rx, outer_tos);
 }
 
 /*
@@ -317,11 +327,17 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		struct tunnel_rx rx = { .has_seq = false };
 		struct tunnel *t = ts[i];
 		enum drop_reason r;
+		uint8_t outer_tos;
 
 		next[i] = NEXT_ONE_BY_ONE;
 		if (unlikely(t == NULL))
 			continue;
+		outer_tos = rte_pktmbuf_mtod_offset(pkts[i], const struct rte_ipv4_hdr *,
+						    sizeof(struct rte_ether_hdr))->type_of_service;
 		r = gre_decap_parsed(t, pkts[i], l4, &gis[i], &rx);
+		if (likely(r == DROP_MAX) && likely(!rx.late_drop))
+			r = tunnel_ecn_decap(t, outer_tos, rte_pktmbuf_mtod(pkts[i], struct rte_ipv4_hdr *),
+					     rte_pktmbuf_data_len(pkts[i]));
 		if (unlikely(r != DROP_MAX)) {
 			tunnel_drop_pkt(t, pkts[i], r);
 			next[i] = NEXT_DONE;
@@ -360,10 +376,12 @@ void
 tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
 {
 	struct tunnel_rx rx = { .has_seq = false };
+	const uint8_t outer_tos = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+							  l4_off - sizeof(struct rte_ipv4_hdr))->type_of_service;
 
 	if (t->nb_paths > 1)
 		paths_rx(w, t, m, l4_off);
-	decap_finish(w, t, m, t->ops->decap(t, m, l4_off, &rx), &rx);
+	decap_finish(w, t, m, t->ops->decap(t, m, l4_off, &rx), &rx, outer_tos);
 }
 
 void
