@@ -28,6 +28,7 @@
 #define GRE_VERSION_MASK 0x0007
 /* RFC 2784 2.3: bits 1-5 (R, s, 3 recursion bits) must be zero; bits 6-12 are ignored. */
 #define GRE_MUST_BE_ZERO (GRE_F_ROUTING | GRE_F_STRICT | GRE_RECUR_MASK)
+#define GRE_IGNORED 0x00f8      /* what gre_parse never looks at of bits 6-12 */
 
 struct gre_tunnel {
 	rte_be32_t ikey;        /* key expected on receive (when has_ikey) */
@@ -104,12 +105,13 @@ gre_rx_key(rte_be32_t src, rte_be32_t dst, const struct gre_info *gi)
 bool gre_checksum_ok(const struct rte_mbuf *m, uint16_t l4_off);
 
 /*
- * decap for a header gre_parse already accepted (t is a GRE tunnel): the
- * tunnel's requirements, then strips everything up to the inner packet.
+ * The checks of decap for a header gre_parse already accepted (t is a GRE
+ * tunnel), without changing m: DROP_MAX when gre_decap_strip may follow.
+ * Apart so the outside fast path can check a burst before it edits mbufs.
  */
 static inline enum drop_reason
-gre_decap_parsed(const struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
-		 const struct gre_info *gi, struct tunnel_rx *rx)
+gre_decap_check(const struct tunnel *t, const struct rte_mbuf *m, uint16_t l4_off,
+		const struct gre_info *gi, struct tunnel_rx *rx)
 {
 	const struct gre_tunnel *g = t->priv;
 
@@ -132,10 +134,35 @@ gre_decap_parsed(const struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
 		return DROP_SEQ_MISSING;
 	rx->has_seq = g->seq;
 	rx->seq = gi->seq;
-	rte_pktmbuf_adj(m, (uint16_t)(l4_off + gi->hdr_len));
+	return DROP_MAX;
+}
+
+/*
+ * Strips the inner_off bytes up to the inner packet (l4_off + gi->hdr_len)
+ * of a packet gre_decap_check accepted.
+ */
+static inline void
+gre_decap_strip(struct rte_mbuf *m, uint16_t inner_off)
+{
+	/* gre_parse saw the whole header in the first segment: adj cannot fail. */
+	rte_pktmbuf_adj(m, inner_off);
 	/* The NIC's checksum verdict was about the outer header, not the inner one. */
 	m->ol_flags &= ~RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	return DROP_MAX;
+}
+
+/*
+ * decap for a header gre_parse already accepted (t is a GRE tunnel): the
+ * tunnel's requirements, then strips everything up to the inner packet.
+ */
+static inline enum drop_reason
+gre_decap_parsed(const struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
+		 const struct gre_info *gi, struct tunnel_rx *rx)
+{
+	enum drop_reason r = gre_decap_check(t, m, l4_off, gi, rx);
+
+	if (r == DROP_MAX)
+		gre_decap_strip(m, (uint16_t)(l4_off + gi->hdr_len));
+	return r;
 }
 
 extern const struct tunnel_ops gre_ops;
