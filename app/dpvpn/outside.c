@@ -145,7 +145,8 @@ outside_gre(struct worker *w, struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	return DROP_MAX;
 }
 
-static void
+/* Out of line: the fast path below calls it for the rare packet it does not take. */
+static __rte_noinline void
 outside_one(struct worker *w, struct rte_mbuf *m)
 {
 	const struct dp_port *port = &dp.ports[PORT_OUTSIDE];
@@ -212,99 +213,516 @@ drop:
 }
 
 /*
- * Stage 1 of a burst: is m a well-formed GRE packet to us, for a GRE tunnel
- * this worker owns? Then its tunnel, with the GRE header parsed into gi.
- * Else NULL, and outside_one takes m through every check in order. Has no
- * effect on m or any counter, so it may run ahead of the packets before m.
+ * The GRE fast path below runs for every packet of a burst, so it counts
+ * instructions: words instead of fields, byte swaps the compiler can fold
+ * (rte_byteorder's inline asm cannot be), no per-packet function calls, and
+ * everything rare out of line (__rte_noinline), since inlined it would
+ * crowd the common path's registers and code.
  */
-static __rte_always_inline struct tunnel *
-outside_classify(struct worker *w, const struct rte_mbuf *m, struct gre_info *gi)
-{
-	const struct dp_port *port = &dp.ports[PORT_OUTSIDE];
-	const uint16_t l4 = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr);
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	struct tunnel *t;
 
-	/* What l2_input, ipv4_input_check and outside_one would accept, without padding to trim. */
-	if (unlikely(rte_pktmbuf_data_len(m) < l4) ||
-	    !rte_is_same_ether_addr(&eth->dst_addr, &port->mac) ||
-	    eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
-	    ip->version_ihl != RTE_IPV4_VHL_DEF || csum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    rte_be_to_cpu_16(ip->total_length) != rte_pktmbuf_pkt_len(m) - sizeof(*eth))
-		return NULL;
-	if (dp.cfg.verify_checksums && csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ipv4_sum20_ok(ip))
-		return NULL;
-	if (ip->dst_addr != port->addr || ip->next_proto_id != IPPROTO_GRE ||
-	    pkt_ipv4_is_fragment(ip) || pkt_ipv4_is_martian_source(ip->src_addr) ||
-	    is_our_address(ip->src_addr))
-		return NULL;
-	if (gre_parse(rte_pktmbuf_mtod_offset(m, const uint8_t *, l4), rte_pktmbuf_data_len(m) - l4,
-		      gi) != DROP_MAX)
-		return NULL;
-	t = tunnel_table_lookup_words(&dp.tunnels, w->tcache, gre_rx_key(ip->src_addr, ip->dst_addr, gi));
-	/* Multi-path tunnels learn path liveness per packet: outside_one keeps that in order. */
-	if (t == NULL || t->worker != w->index || t->ops != &gre_ops || t->nb_paths > 1)
-		return NULL;
-	return t;
+/* deliver for stage 3, where it is rare. */
+static __rte_noinline void
+deliver_slow(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	deliver(w, t, m);
+}
+
+/* Unaligned loads of packet bytes as words (memcpy: no aliasing or alignment trouble). */
+static __rte_always_inline uint64_t
+load64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static __rte_always_inline uint32_t
+load32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static __rte_always_inline uint16_t
+load16(const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Four bytes as they lie in memory, as the word load32 reads from them (folds to a constant). */
+static __rte_always_inline uint32_t
+bytes32(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	const uint8_t x[4] = { a, b, c, d };
+
+	return load32(x);
+}
+
+/* Network to host order (little-endian hosts, as tunnel.h asserts). */
+static __rte_always_inline uint32_t
+host32(rte_be32_t v)
+{
+	return __builtin_bswap32(v);
+}
+
+static __rte_always_inline uint16_t
+host16(rte_be16_t v)
+{
+	return __builtin_bswap16(v);
 }
 
 /*
- * Stage 2 for a decapsulated packet of t: true when deliver would simply
- * forward it out of the inside port to *nh (inner header good, source routed
- * to t, not for us, TTL left, not routed into a tunnel). Only reads, so it
- * may run ahead of the packets before m; anything else takes deliver.
+ * pkt_ipv4_sum20_ok in fewer instructions: the header as two 64-bit words
+ * and one 32-bit word, added with end-around carry (a sum modulo 2^64 - 1,
+ * which 0xffff divides), then divisibility by 0xffff as a multiply by its
+ * inverse modulo 2^64 (x * inv <= (2^64 - 1) / 0xffff exactly when 0xffff
+ * divides x). A zero sum (all-zero header, or the one wrap-around that
+ * stands for 1) is rejected like pkt_ipv4_sum20_ok's zero sum: the "- 1"
+ * turns it into the largest value.
  */
 static __rte_always_inline bool
-deliver_is_plain(const struct tunnel *t, const struct rte_mbuf *m, rte_be32_t *nh)
+ipv4_sum20_ok(const void *hdr)
 {
-	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
-	uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	const uint8_t *p = hdr;
+	uint64_t s;
+	bool c;
 
-	/* What ipv4_input_check accepts, without padding to trim. */
-	if (unlikely(rte_pktmbuf_data_len(m) < sizeof(*ip)) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
-	    csum == RTE_MBUF_F_RX_IP_CKSUM_BAD ||
-	    rte_be_to_cpu_16(ip->total_length) != rte_pktmbuf_pkt_len(m))
-		return false;
-	if (dp.cfg.verify_checksums && csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !pkt_ipv4_sum20_ok(ip))
-		return false;
-	if (is_our_address(ip->dst_addr) || ip->time_to_live <= 1)
-		return false;
-	if (t->source_check && !tunnel_table_routes_to(&dp.tunnels, ip->src_addr, t))
-		return false;
-	if (tunnel_table_route(&dp.tunnels, ip->dst_addr) != NULL)
-		return false;
-	*nh = port_next_hop(PORT_INSIDE, ip->dst_addr);
-	return *nh != 0;
+	c = __builtin_add_overflow(load64(p), load64(p + 8), &s);
+	c = __builtin_add_overflow(s, (uint64_t)load32(p + 16) + c, &s);
+	s += c;
+	return s * UINT64_C(0xfffefffefffeffff) - 1 < UINT64_C(0x0001000100010001);
 }
 
-/* Stage 3 of a plain packet: what deliver does once every check passed. */
+/*
+ * The first 40 bytes of a GRE packet to us in the common form (Ethernet to
+ * our MAC, IPv4 without options and not a fragment, GRE to our address,
+ * version 0 with no option but maybe a key, carrying IPv4), as bytes to
+ * compare where a mask is set: bytes 0-31 as one vector (when there are
+ * vectors), 32-39 as a word. A packet that does not match takes the
+ * general classification.
+ */
+struct outer_form {
+#ifdef __AVX2__
+	__m256i want, mask;
+#else
+	uint64_t want[4], mask[4];
+#endif
+	uint64_t want_hi, mask_hi;
+};
+
+/* What the fast path compares every packet of a burst with, loaded once per burst. */
+struct fast_ctx {
+	struct outer_form form;
+	uint64_t mac;           /* our outside MAC as the first 6 bytes of a 64-bit load */
+	rte_be32_t out_addr;
+	rte_be32_t in_addr;
+	rte_be32_t in_net;      /* the inside subnet, its mask and gateway: port_next_hop */
+	rte_be32_t in_mask;
+	rte_be32_t in_gw;
+	bool verify;            /* dp.cfg.verify_checksums */
+};
+
 static __rte_always_inline void
-forward_plain(struct worker *w, struct tunnel *t, struct rte_mbuf *m, rte_be32_t nh)
+fast_ctx_init(struct fast_ctx *c)
 {
-	stats_inc(&t->stats.rx_packets);
-	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
-	pkt_ipv4_ttl_dec(rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *));
-	xmit_ipv4(w, PORT_INSIDE, nh, m, t);
+	const struct dp_port *in = &dp.ports[PORT_INSIDE];
+	const uint64_t mac_mask = UINT64_C(0x0000ffffffffffff);
+	/* Bytes 8-15: EtherType 12-13, version/IHL 14; bytes 16-23: fragment 20-21, protocol 23. */
+	const uint64_t w1 = (uint64_t)bytes32(RTE_ETHER_TYPE_IPV4 >> 8, RTE_ETHER_TYPE_IPV4 & 0xff,
+					       RTE_IPV4_VHL_DEF, 0) << 32;
+	const uint64_t m1 = (uint64_t)bytes32(0xff, 0xff, 0xff, 0) << 32;
+	const uint64_t w2 = (uint64_t)bytes32(0, 0, 0, IPPROTO_GRE) << 32;
+	const uint64_t m2 = (uint64_t)bytes32(0x3f, 0xff, 0, 0xff) << 32;
+	const rte_be32_t out_addr = dp.ports[PORT_OUTSIDE].addr;
+	/* Bytes 24-31: the start of our address, 30-31. */
+	const uint64_t w3 = (uint64_t)(out_addr & 0xffff) << 48;
+	const uint64_t m3 = UINT64_C(0xffff) << 48;
+	uint8_t mac[8] = { 0 };
+
+	memcpy(mac, &dp.ports[PORT_OUTSIDE].mac, RTE_ETHER_ADDR_LEN);
+	c->mac = load64(mac);
+	c->out_addr = out_addr;
+#ifdef __AVX2__
+	c->form.want = _mm256_set_epi64x((int64_t)w3, (int64_t)w2, (int64_t)w1, (int64_t)c->mac);
+	c->form.mask = _mm256_set_epi64x((int64_t)m3, (int64_t)m2, (int64_t)m1, (int64_t)mac_mask);
+#else
+	c->form.want[0] = c->mac;
+	c->form.mask[0] = mac_mask;
+	c->form.want[1] = w1;
+	c->form.mask[1] = m1;
+	c->form.want[2] = w2;
+	c->form.mask[2] = m2;
+	c->form.want[3] = w3;
+	c->form.mask[3] = m3;
+#endif
+	/* Bytes 32-39: the end of our address, GRE flags (key and ignored bits any), IPv4. */
+	c->form.want_hi = (uint64_t)(c->out_addr >> 16) |
+			  (uint64_t)bytes32(RTE_ETHER_TYPE_IPV4 >> 8, RTE_ETHER_TYPE_IPV4 & 0xff, 0, 0) << 32;
+	c->form.mask_hi = (uint64_t)bytes32(0xff, 0xff, (uint8_t)~(GRE_F_KEY >> 8), (uint8_t)~GRE_IGNORED) |
+			  (uint64_t)bytes32(0xff, 0xff, 0, 0) << 32;
+	c->in_addr = in->addr;
+	c->in_net = in->subnet.addr;
+	c->in_mask = pkt_prefix_mask(in->subnet.depth);
+	c->in_gw = in->gateway;
+	c->verify = dp.cfg.verify_checksums;
+}
+
+/* True when the first 40 bytes at p are in outer_form (the caller saw 40 bytes). */
+static __rte_always_inline bool
+outer_form_match(const struct outer_form *f, const uint8_t *p)
+{
+	uint64_t hi = (load64(p + 32) ^ f->want_hi) & f->mask_hi;
+#ifdef __AVX2__
+	__m256i v = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)p), f->want);
+
+	return _mm256_testz_si256(v, f->mask) & (hi == 0);
+#else
+	uint64_t lo = 0;
+
+	for (unsigned i = 0; i < 4; i++)
+		lo |= (load64(p + 8 * i) ^ f->want[i]) & f->mask[i];
+	return (lo | hi) == 0;
+#endif
+}
+
+/*
+ * The checks of stage 1 on m's headers from l3 on (IPv4 total length, the
+ * NIC's checksum verdict, source, header sum), then the tunnel key into k.
+ */
+static __rte_always_inline bool
+outer_ipv4_ok(const struct fast_ctx *c, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	      const struct gre_info *gi, struct tunnel_key_words *k)
+{
+	const uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	/* The source's first octet: 0/8, 127/8 and 224/3 are martians (pkt_ipv4_is_martian_source). */
+	const uint8_t first = ((const uint8_t *)&ip->src_addr)[0];
+
+	if (host16(ip->total_length) != rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr) ||
+	    csum == RTE_MBUF_F_RX_IP_CKSUM_BAD || (uint8_t)(first - 1) >= 223 || first == 127 ||
+	    ip->src_addr == c->out_addr || ip->src_addr == c->in_addr)
+		return false;
+	/* Checked unless configured off or the NIC checked it. */
+	if (likely(c->verify) && likely(csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD) && !ipv4_sum20_ok(ip))
+		return false;
+	*k = gre_rx_key(ip->src_addr, ip->dst_addr, gi);
+	return true;
+}
+
+/* outside_classify for a packet not in outer_form: the same checks one by one, any GRE header. */
+static __rte_noinline bool
+outside_classify_any(const struct fast_ctx *c, const struct rte_mbuf *m, struct gre_info *gi,
+		     struct tunnel_key_words *k)
+{
+	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint16_t len = rte_pktmbuf_data_len(m);
+
+	return len >= l4 && ((load64(p) ^ c->mac) << 16) == 0 &&
+	       (load32(p + 12) & bytes32(0xff, 0xff, 0xff, 0)) ==
+		       bytes32(RTE_ETHER_TYPE_IPV4 >> 8, RTE_ETHER_TYPE_IPV4 & 0xff, RTE_IPV4_VHL_DEF, 0) &&
+	       (load32(p + 20) & bytes32(0x3f, 0xff, 0, 0xff)) == bytes32(0, 0, 0, IPPROTO_GRE) &&
+	       load32(p + l3 + offsetof(struct rte_ipv4_hdr, dst_addr)) == c->out_addr &&
+	       gre_parse(p + l4, len - l4, gi) == DROP_MAX &&
+	       outer_ipv4_ok(c, m, (const struct rte_ipv4_hdr *)(p + l3), gi, k);
+}
+
+/*
+ * Stage 1 of a burst: is m a well-formed GRE packet to us? Then true, with
+ * the GRE header parsed into gi and the tunnel key into k. Else false, and
+ * outside_one takes m through every check in order. Has no effect on m or
+ * any counter, so it may run ahead of the packets before m. What l2_input,
+ * ipv4_input_check and outside_one would accept, without padding to trim.
+ */
+static __rte_always_inline bool
+outside_classify(const struct fast_ctx *c, const struct rte_mbuf *m, struct gre_info *gi,
+		 struct tunnel_key_words *k)
+{
+	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t key;
+
+	if (unlikely(rte_pktmbuf_data_len(m) < l4 + 8) || unlikely(!outer_form_match(&c->form, p)))
+		return outside_classify_any(c, m, gi, k);
+	/* GRE with at most a key: gre_parse's result without its branches. */
+	key = (p[l4] >> 5) & 1;
+	gi->flags = host16(load16(p + l4));
+	gi->proto = RTE_ETHER_TYPE_IPV4;
+	gi->hdr_len = (uint16_t)(4 + 4 * key);
+	gi->key = key ? load32(p + l4 + 4) : 0;
+	gi->seq = 0;
+	return outer_ipv4_ok(c, m, (const struct rte_ipv4_hdr *)(p + l3), gi, k);
+}
+
+/*
+ * A GRE tunnel this worker owns, with one path? Multi-path tunnels learn
+ * path liveness per packet: outside_one keeps that in order.
+ */
+static __rte_always_inline bool
+outside_owned(const struct worker *w, const struct tunnel *t)
+{
+	return t->worker == w->index && t->ops == &gre_ops && t->nb_paths <= 1;
+}
+
+/*
+ * The LPM's first-level (tbl24) entry for a (network order). An entry that
+ * is valid and not extended to a tbl8 group is rte_lpm_lookup's answer.
+ */
+static __rte_always_inline uint32_t
+route_entry(rte_be32_t a)
+{
+	uint32_t e;
+
+	memcpy(&e, &dp.tunnels.routes->tbl24[host32(a) >> 8], sizeof(e));
+	return e;
+}
+
+static __rte_noinline bool
+routes_to_slow(const struct tunnel *t, rte_be32_t a)
+{
+	return tunnel_table_routes_to(&dp.tunnels, a, t);
+}
+
+static __rte_noinline bool
+has_route_slow(rte_be32_t a)
+{
+	uint32_t nh;
+
+	return rte_lpm_lookup(dp.tunnels.routes, host32(a), &nh) == 0;
+}
+
+/* tunnel_table_routes_to(&dp.tunnels, a, t), answered from the first-level entry when it can. */
+static __rte_always_inline bool
+routes_to(const struct tunnel *t, rte_be32_t a)
+{
+	uint32_t e = route_entry(a) & (RTE_LPM_VALID_EXT_ENTRY_BITMASK | 0x00ffffff);
+
+	if (likely(e == (RTE_LPM_LOOKUP_SUCCESS | t->index)))
+		return true;
+	return (e & RTE_LPM_VALID_EXT_ENTRY_BITMASK) == RTE_LPM_VALID_EXT_ENTRY_BITMASK &&
+	       routes_to_slow(t, a);
+}
+
+/*
+ * True when deliver might route a into a tunnel (tunnel_table_route finds a
+ * route at all); an invalid first-level entry is a miss either way.
+ */
+static __rte_always_inline bool
+has_route(rte_be32_t a)
+{
+	return unlikely(route_entry(a) & RTE_LPM_LOOKUP_SUCCESS) && has_route_slow(a);
+}
+
+/*
+ * deliver's checks on the inner header ip (avail bytes of it in the first
+ * segment, len bytes in the packet) of a packet of t, as received: true
+ * when deliver would simply forward it out of the inside port to *nh (header
+ * good, source routed into t, not for us, TTL left, not routed into a
+ * tunnel). The strip clears the checksum flags, so the header sum is checked
+ * whenever configured. Only reads, so it may run ahead of the packets
+ * before this one; anything else takes deliver, which decides from scratch.
+ */
+static __rte_always_inline bool
+inner_is_plain(const struct fast_ctx *c, const struct tunnel *t, const struct rte_ipv4_hdr *ip,
+	       uint32_t avail, uint32_t len, rte_be32_t *nh)
+{
+	const rte_be32_t dst = ip->dst_addr;
+
+	/* What ipv4_input_check accepts, without padding to trim. */
+	if (unlikely(avail < sizeof(*ip)) || ip->version_ihl != RTE_IPV4_VHL_DEF ||
+	    host16(ip->total_length) != len)
+		return false;
+	if (likely(c->verify) && !ipv4_sum20_ok(ip))
+		return false;
+	/* Not for us (deliver answers pings), TTL left. */
+	if (dst == c->out_addr || dst == c->in_addr || ip->time_to_live <= 1)
+		return false;
+	if (t->source_check && !routes_to(t, ip->src_addr))
+		return false;
+	if (has_route(dst))
+		return false;
+	/* port_next_hop(PORT_INSIDE, dst) */
+	*nh = (dst & c->in_mask) == c->in_net ? dst : c->in_gw;
+	return *nh != 0;
 }
 
 /* What stage 3 does with a packet. */
 enum outside_next {
 	NEXT_ONE_BY_ONE,        /* outside_one: every check in order */
-	NEXT_DONE,              /* dropped in stage 2 (counted and freed) */
+	NEXT_DONE,              /* dropped or forwarded in stage 2 */
 	NEXT_REORDER,           /* decapsulated, into the tunnel's window */
 	NEXT_DELIVER,           /* decapsulated, deliver's full checks */
-	NEXT_PLAIN,             /* decapsulated, every check passed: forward inside */
+	NEXT_PLAIN,             /* every check passed, not yet stripped: forward inside */
 };
 
 /*
+ * A plain packet's Ethernet header to its next hop, kept across the burst
+ * while the worker's neighbour cache is unchanged (no slot refilled), so
+ * consecutive packets to one next hop skip the cache's probe.
+ */
+struct plain_l2 {
+	rte_be32_t nh;                  /* 0: none yet */
+	uint32_t gen;                   /* w->ncache_gen it was read at */
+	uint8_t hdr[16];                /* dst MAC, src MAC, EtherType, 2 spare bytes */
+};
+
+/*
+ * pkt_ipv4_ttl_dec without byte swaps: adding 0x0100 to the big-endian
+ * checksum with end-around carry is adding 1 to it as read little-endian
+ * (the carry out of the high byte lands in the low byte's bit 0 both ways).
+ */
+static __rte_always_inline void
+ttl_dec(struct rte_ipv4_hdr *ip)
+{
+	uint32_t s = (uint32_t)load16(&ip->hdr_checksum) + 1;
+	uint16_t c = (uint16_t)(s + (s >> 16));
+
+	ip->time_to_live--;
+	memcpy(&ip->hdr_checksum, &c, sizeof(c));
+}
+
+/* forward_plain's end when the next hop is not in the worker's neighbour cache. */
+static __rte_noinline void
+forward_resolve(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t inner_off, rte_be32_t nh)
+{
+	gre_decap_strip(m, inner_off);
+	xmit_ipv4_resolve(w, PORT_INSIDE, nh, m, t);
+}
+
+/*
+ * Stage 3 of a plain packet, whose inner header ip of len bytes starts
+ * inner_off bytes in (the strip was left to here): what deliver does once
+ * every check passed, then xmit_ipv4 with the strip and the Ethernet
+ * prepend as one move of the data start.
+ */
+static __rte_always_inline void
+forward_plain(struct worker *w, struct tunnel *t, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,
+	      uint16_t inner_off, uint32_t len, rte_be32_t nh, struct plain_l2 *l2)
+{
+	const uint16_t l2_len = sizeof(struct rte_ether_hdr);
+	const uint16_t move = (uint16_t)(inner_off - l2_len);
+	uint8_t *p = (uint8_t *)ip - l2_len;
+
+	stats_inc(&t->stats.rx_packets);
+	stats_add(&t->stats.rx_bytes, len);
+	ttl_dec(ip);
+	if (unlikely(nh != l2->nh || w->ncache_gen != l2->gen)) {
+		const struct neigh_cache_entry *e = ncache_slot(w, PORT_INSIDE, nh);
+
+		if (unlikely(e->ip != nh || e->port != PORT_INSIDE || w->now >= e->valid_until)) {
+			forward_resolve(w, t, m, inner_off, nh);
+			return;
+		}
+		l2->nh = nh;
+		l2->gen = w->ncache_gen;
+		pkt_eth_set((struct rte_ether_hdr *)l2->hdr, &e->mac, &dp.ports[PORT_INSIDE].mac,
+			    RTE_ETHER_TYPE_IPV4);
+	}
+	/* gre_decap_strip then rte_pktmbuf_prepend: the headroom grows, so the prepend fits. */
+	m->data_off = (uint16_t)(m->data_off + move);
+	m->data_len = (uint16_t)(m->data_len - move);
+	m->pkt_len -= move;
+	m->ol_flags &= ~RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	/* 14 bytes as two overlapping 8-byte stores. */
+	memcpy(p, l2->hdr, 8);
+	memcpy(p + l2_len - 8, l2->hdr + l2_len - 8, 8);
+	xmit_raw(w, PORT_INSIDE, m);
+}
+
+/* RFC 6040's step (ecn_decap.h) for an outer header that is not Not-ECT. */
+static __rte_noinline enum drop_reason
+ecn_decap_slow(struct tunnel *t, uint8_t outer_tos, struct rte_ipv4_hdr *inner, uint32_t avail)
+{
+	return tunnel_ecn_decap(t, outer_tos, inner, avail);
+}
+
+/* decap_owned_gre's rare outcomes: a drop, the window, a late drop. */
+static __rte_noinline uint8_t
+decap_other(struct tunnel *t, struct rte_mbuf *m, enum drop_reason r, struct tunnel_rx rx,
+	    uint16_t inner_off, uint32_t *arg)
+{
+	if (r != DROP_MAX) {
+		tunnel_drop_pkt(t, m, r);
+		return NEXT_DONE;
+	}
+	if (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq) {
+		gre_decap_strip(m, inner_off);
+		*arg = rx.seq;
+		handoff_meta(m)->late_drop = rx.late_drop;
+		return NEXT_REORDER;
+	}
+	tunnel_drop_pkt(t, m, (enum drop_reason)(rx.late_drop - 1));
+	return NEXT_DONE;
+}
+
+/* The strip for a packet that leaves the plain path for deliver. */
+static __rte_noinline uint8_t
+decap_to_deliver(struct rte_mbuf *m, uint16_t inner_off)
+{
+	gre_decap_strip(m, inner_off);
+	return NEXT_DELIVER;
+}
+
+/*
+ * Stage 2 for an owned GRE packet m of t, on the headers as received:
+ * decap's checks, RFC 6040's ECN step, then the window, a drop, or
+ * deliver's checks. Returns what stage 3 does (*arg: the sequence number or
+ * the next hop); strips m unless it is plain, and forwards a plain one at
+ * once when forward says so (nothing before it is left for stage 3).
+ */
+static __rte_always_inline uint8_t
+decap_owned_gre(struct worker *w, const struct fast_ctx *c, struct tunnel *t, struct rte_mbuf *m,
+		const struct gre_info *gi, uint32_t *arg, bool forward, struct plain_l2 *l2)
+{
+	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
+	const uint16_t off = (uint16_t)(l4 + gi->hdr_len);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *in = (struct rte_ipv4_hdr *)(p + off);
+	const uint32_t avail = rte_pktmbuf_data_len(m) - off, len = rte_pktmbuf_pkt_len(m) - off;
+	const uint8_t outer_tos = ((const struct rte_ipv4_hdr *)(p + l3))->type_of_service;
+	struct tunnel_rx rx = { .has_seq = false };
+	enum drop_reason r;
+
+	r = gre_decap_check(t, m, l4, gi, &rx);
+	/* The ECN step, which passes an outer Not-ECT packet as it is. */
+	if (unlikely((outer_tos & PKT_ECN_MASK) != PKT_ECN_NOT_ECT) && likely(r == DROP_MAX) &&
+	    likely(!rx.late_drop))
+		r = ecn_decap_slow(t, outer_tos, in, avail);
+	if (unlikely(r != DROP_MAX) || unlikely(rx.late_drop) ||
+	    (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq))
+		return decap_other(t, m, r, rx, off, arg);
+	if (likely(inner_is_plain(c, t, in, avail, len, arg))) {
+		if (likely(forward)) {
+			forward_plain(w, t, m, in, off, len, *arg, l2);
+			return NEXT_DONE;
+		}
+		return NEXT_PLAIN;
+	}
+	return decap_to_deliver(m, off);
+}
+
+/* decap_owned_gre for a packet after one left for stage 3: checks only, out of line. */
+static __rte_noinline uint8_t
+decap_owned_gre_late(struct worker *w, const struct fast_ctx *c, struct tunnel *t, struct rte_mbuf *m,
+		     const struct gre_info *gi, uint32_t *arg, struct plain_l2 *l2)
+{
+	return decap_owned_gre(w, c, t, m, gi, arg, false, l2);
+}
+
+/*
  * Three stages, so the dependent loads of many packets (tunnel lookup:
- * CRC -> cache entry -> tunnel -> driver state; LPM -> tunnel) overlap:
- * classify the whole burst, decapsulate and check the GRE packets, then act
- * on every packet in arrival order. The first two stages only read shared
- * state and drop (counted, order-free), so outputs, windows and counters end
- * as if each packet had gone through alone.
+ * CRC -> cache entry -> tunnel -> driver state) overlap: classify the burst
+ * (prefetching what the next pass reads first), decapsulate and check each
+ * GRE packet on its headers as received, then act on every packet in
+ * arrival order. Plain packets with nothing before them left to act on go
+ * out from stage 2 already: the order is the same. The first two stages
+ * otherwise only read shared state and drop (counted, order-free), so
+ * outputs, windows and counters end as if each packet had gone through alone.
  */
 void
 outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
@@ -314,49 +732,63 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 	struct gre_info gis[BURST];
 	uint32_t arg[BURST];            /* sequence number or next hop */
 	uint8_t next[BURST];
+	struct plain_l2 l2 = { .nh = 0 };
+	uint16_t first_pending;         /* stage 3 starts here */
+	struct fast_ctx c;
 
+	fast_ctx_init(&c);
 	/* Headers of the packets a few places ahead are on their way while we work. */
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
+		struct tunnel_key_words k;
+		struct tunnel *t = NULL;
+
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		ts[i] = outside_classify(w, pkts[i], &gis[i]);
+		if (likely(outside_classify(&c, pkts[i], &gis[i], &k))) {
+			t = tunnel_table_lookup_words(&dp.tunnels, w->tcache, k);
+			if (likely(t != NULL)) {
+				/* What outside_owned reads next pass, while this one goes on. */
+				rte_prefetch0(&t->worker);
+				rte_prefetch0(&t->nb_paths);
+			}
+		}
+		ts[i] = t;
 	}
 	for (uint16_t i = 0; i < n; i++) {
-		struct tunnel_rx rx = { .has_seq = false };
-		struct tunnel *t = ts[i];
-		enum drop_reason r;
-		uint8_t outer_tos;
+		const struct tunnel *t = ts[i];
 
 		next[i] = NEXT_ONE_BY_ONE;
-		if (unlikely(t == NULL))
-			continue;
-		outer_tos = rte_pktmbuf_mtod_offset(pkts[i], const struct rte_ipv4_hdr *,
-						    sizeof(struct rte_ether_hdr))->type_of_service;
-		r = gre_decap_parsed(t, pkts[i], l4, &gis[i], &rx);
-		if (likely(r == DROP_MAX) && likely(!rx.late_drop))
-			r = tunnel_ecn_decap(t, outer_tos, rte_pktmbuf_mtod(pkts[i], struct rte_ipv4_hdr *),
-					     rte_pktmbuf_data_len(pkts[i]));
-		if (unlikely(r != DROP_MAX)) {
-			tunnel_drop_pkt(t, pkts[i], r);
-			next[i] = NEXT_DONE;
-		} else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq) {
-			next[i] = NEXT_REORDER;
-			arg[i] = rx.seq;
-			handoff_meta(pkts[i])->late_drop = rx.late_drop;
-		} else if (unlikely(rx.late_drop)) {
-			tunnel_drop_pkt(t, pkts[i], (enum drop_reason)(rx.late_drop - 1));
-			next[i] = NEXT_DONE;
-		} else {
-			next[i] = deliver_is_plain(t, pkts[i], &arg[i]) ? NEXT_PLAIN : NEXT_DELIVER;
+		if (likely(t != NULL) && likely(outside_owned(w, t))) {
+			next[i] = NEXT_PLAIN;
+			rte_prefetch0(t->priv);
 		}
 	}
-	for (uint16_t i = 0; i < n; i++) {
-		switch (next[i]) {
-		case NEXT_PLAIN:
-			forward_plain(w, ts[i], pkts[i], arg[i]);
+	/* Forwarding right away while nothing before is left for stage 3 ... */
+	for (first_pending = 0; first_pending < n; first_pending++) {
+		const uint16_t i = first_pending;
+
+		if (unlikely(next[i] != NEXT_PLAIN))
 			break;
+		next[i] = decap_owned_gre(w, &c, ts[i], pkts[i], &gis[i], &arg[i], true, &l2);
+		if (unlikely(next[i] != NEXT_DONE))
+			break;
+	}
+	/* ... then only checking, for stage 3 to act in order. */
+	for (uint16_t i = first_pending + 1; i < n; i++)
+		if (next[i] == NEXT_PLAIN)
+			next[i] = decap_owned_gre_late(w, &c, ts[i], pkts[i], &gis[i], &arg[i], &l2);
+	for (uint16_t i = first_pending; i < n; i++) {
+		switch (next[i]) {
+		case NEXT_PLAIN: {
+			const uint16_t off = (uint16_t)(l4 + gis[i].hdr_len);
+			struct rte_mbuf *m = pkts[i];
+
+			forward_plain(w, ts[i], m, rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, off), off,
+				      rte_pktmbuf_pkt_len(m) - off, arg[i], &l2);
+			break;
+		}
 		case NEXT_ONE_BY_ONE:
 			outside_one(w, pkts[i]);
 			break;
@@ -364,7 +796,7 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			reorder_push(w->reorder, &ts[i]->reorder, arg[i], pkts[i], w->now, &w->sink);
 			break;
 		case NEXT_DELIVER:
-			deliver(w, ts[i], pkts[i]);
+			deliver_slow(w, ts[i], pkts[i]);
 			break;
 		default:
 			break;
