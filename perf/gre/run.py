@@ -6,7 +6,7 @@ Input: a net_pcap replay (infinite_rx) of scapy-made frames; output: net_null (n
 Ceiling: dpdk-testpmd io-forward over the same replay into the same sink, in the same run.
 Both pay the same PMD cost (the pcap replay copies each frame into a fresh mbuf).
 
-    perf/gre/run.py [--seconds 5] [--repeat 3] [--out perf/gre/results]
+    perf/gre/run.py [--seconds 5] [--repeat 3] [--out perf/gre/results] [--build build]
 
 Writes gre.json (figures + machine) and gre.png (chart).
 """
@@ -161,7 +161,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=5)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--build", help="build directory whose dpvpn to run (default: $DPVPN_BUILD, else build)")
     args = ap.parse_args()
+    if args.build:
+        os.environ["DPVPN_BUILD"] = os.path.abspath(args.build)
     if os.geteuid() != 0:
         sys.exit("perf/gre/run.py needs root (EAL runtime directory, hugepages)")
     huge = machine.reserve_hugepages()
