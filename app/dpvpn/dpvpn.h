@@ -134,6 +134,16 @@ tunnel_drop_pkt(struct tunnel *t, struct rte_mbuf *m, enum drop_reason r)
 	rte_pktmbuf_free(m);
 }
 
+/* A packet whose number the window used up but that is not delivered (tunnel_rx.late_drop). */
+static inline void
+tunnel_late_drop(struct tunnel *t, struct rte_mbuf *m, uint8_t late_drop)
+{
+	if (late_drop == TUNNEL_RX_CONSUMED)
+		rte_pktmbuf_free(m);
+	else
+		tunnel_drop_pkt(t, m, (enum drop_reason)(late_drop - 1));
+}
+
 /* Frames for another unicast MAC reach us on shared segments and bridges. */
 static inline bool
 eth_for_us(const struct rte_ether_hdr *eth, const struct dp_port *port)
@@ -302,6 +312,8 @@ void reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_
 void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 /* Owner lcore: fragments if needed, encapsulates and sends now (after the shaper). */
 void tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+/* Owner: a driver's control payload (ops->keepalive), encapsulated and sent to the peer. */
+void tunnel_send_control(struct worker *w, struct tunnel *t, const uint8_t *payload, uint16_t len);
 /* Answers an ICMP echo to our address on port p (consumes m). */
 void icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 /* Sends an ICMP error from our inside address about orig (IPv4 at its data start); orig is kept. */

@@ -194,3 +194,28 @@ tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 		encap_one(w, t, frags[i]);
 	}
 }
+
+void
+tunnel_send_control(struct worker *w, struct tunnel *t, const uint8_t *payload, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
+	uint8_t *p;
+	enum drop_reason r;
+
+	if (m == NULL) {
+		tunnel_drop(t, DROP_NO_MBUF);
+		return;
+	}
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (p != NULL)
+		memcpy(p, payload, len);
+	r = p == NULL ? DROP_NO_MBUF : t->ops->encap(t, m);
+	if (r != DROP_MAX) {
+		tunnel_drop_pkt(t, m, r);
+		return;
+	}
+	if (t->nb_paths > 1)
+		paths_send(w, t, m, 0);
+	else
+		outer_send(w, t, t->peer, m, 0);
+}

@@ -73,10 +73,14 @@ drop:
 
 /* Into t's window; late_drop (see tunnel_rx) rides along in the mbuf until the packet leaves. */
 static inline void
-window_push(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint32_t seq, uint8_t late_drop)
+window_push(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint32_t seq, uint8_t late_drop,
+	    bool restart)
 {
 	handoff_meta(m)->late_drop = late_drop;
-	reorder_push(w->reorder, &t->reorder, seq, m, w->now, &w->sink);
+	if (unlikely(restart))
+		reorder_restart(w->reorder, &t->reorder, seq, m, w->now, &w->sink);
+	else
+		reorder_push(w->reorder, &t->reorder, seq, m, w->now, &w->sink);
 }
 
 /*
@@ -94,9 +98,9 @@ decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_r
 	if (unlikely(r != DROP_MAX))
 		tunnel_drop_pkt(t, m, r);
 	else if (t->reorder_mode != TUNNEL_REORDER_NONE && rx->has_seq)
-		window_push(w, t, m, rx->seq, rx->late_drop);
+		window_push(w, t, m, rx->seq, rx->late_drop, rx->restart);
 	else if (unlikely(rx->late_drop))
-		tunnel_drop_pkt(t, m, (enum drop_reason)(rx->late_drop - 1));
+		tunnel_late_drop(t, m, rx->late_drop);
 	else
 		deliver(w, t, m);
 }
@@ -825,7 +829,7 @@ reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, 
 		uint8_t late = handoff_meta(pkts[i])->late_drop;
 
 		if (unlikely(late))
-			tunnel_drop_pkt(t, pkts[i], (enum drop_reason)(late - 1));
+			tunnel_late_drop(t, pkts[i], late);
 		else
 			deliver(arg, t, pkts[i]);
 	}

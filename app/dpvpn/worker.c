@@ -86,6 +86,13 @@ tunnels_housekeeping(struct worker *w, uint64_t now)
 			paths_housekeeping(t);
 		if (t->qos != NULL)
 			qos_housekeeping(t, now);
+		if (t->ops->keepalive != NULL) {
+			uint8_t payload[64];
+			uint16_t len = t->ops->keepalive(t, now, payload, sizeof(payload));
+
+			if (len != 0)
+				tunnel_send_control(w, t, payload, len);
+		}
 	}
 }
 

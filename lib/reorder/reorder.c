@@ -770,6 +770,20 @@ push_general(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
 	push_slow(ctx, w, seq, m, now, sink);
 }
 
+void
+reorder_restart(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
+		struct rte_mbuf *m, uint64_t now_ticks, struct reorder_sink *sink)
+{
+	uint32_t now = units(ctx, now_ticks);
+
+	sink_bind(sink, w);
+	ctx->now = now;
+	if (!(w->flags & F_SYNCED))
+		sync_at(w, seq, m, sink);
+	else
+		resync(ctx, w, seq, m, now, sink);
+}
+
 static void __attribute__((noinline))
 sink_out_cold(struct reorder_sink *s)
 {

@@ -147,6 +147,12 @@ void reorder_push_burst(struct reorder_ctx *ctx, struct reorder_window *w,
 			const uint32_t *seqs, struct rte_mbuf **pkts, uint16_t n,
 			uint64_t now, struct reorder_sink *sink);
 
+/* The peer's numbering restarted, on authenticated evidence (not a guess
+ * from out-of-place numbers): what is held is delivered, the gaps counted
+ * lost, and the window starts over at seq, delivering m (counted resyncs). */
+void reorder_restart(struct reorder_ctx *ctx, struct reorder_window *w, uint32_t seq,
+		     struct rte_mbuf *m, uint64_t now, struct reorder_sink *sink);
+
 /* Gives up expired gaps of w and returns its block if quiet long enough.
  * Call reorder_sink_flush() afterwards. */
 void reorder_sweep(struct reorder_ctx *ctx, struct reorder_window *w, uint64_t now,

@@ -35,6 +35,13 @@
 	X(GRE_BAD_FLAGS, "gre_bad_flags", "GRE routing or reserved bits set")          \
 	X(GRE_BAD_CHECKSUM, "gre_bad_checksum", "GRE checksum wrong")                  \
 	X(GRE_UNKNOWN_PROTO, "gre_unknown_proto", "GRE payload is not IPv4")           \
+	X(UDP_TRUNCATED, "udp_truncated", "shorter than its UDP header or UDP length")  \
+	X(OVPN_MALFORMED, "ovpn_malformed", "OpenVPN packet too short or not whole cipher blocks") \
+	X(OVPN_BAD_HMAC, "ovpn_bad_hmac", "OpenVPN HMAC wrong: other key, cipher or auth, or forged") \
+	X(OVPN_BAD_PADDING, "ovpn_bad_padding", "OpenVPN CBC padding invalid after a good HMAC") \
+	X(OVPN_REPLAY, "ovpn_replay", "OpenVPN packet-id time of an earlier session of the peer") \
+	X(INNER_NOT_IPV4, "inner_not_ipv4", "tunnel payload is not IPv4 (IPv6, OpenVPN OCC)") \
+	X(CRYPTO_ERROR, "crypto_error", "the crypto engine refused the packet")        \
 	X(NO_TUNNEL, "no_tunnel", "no tunnel for this peer, local address and key")   \
 	X(SEQ_MISSING, "seq_missing", "tunnel requires sequence numbers, none sent")   \
 	X(CHECKSUM_MISSING, "checksum_missing", "tunnel requires GRE checksums")       \

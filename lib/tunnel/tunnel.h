@@ -60,6 +60,7 @@ struct tunnel_conf {
 	int (*error)(const struct tunnel_conf *c, const char *key, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 	void *ctx;
+	const char *file;       /* the configuration file: relative paths in keys start at its folder */
 };
 
 /* Reads "yes/no/true/false/on/off/1/0"; absent keys give def. -1 on a bad value. */
@@ -78,7 +79,17 @@ struct tunnel_rx {
 	 * time), and is dropped as it leaves; 0 for a packet to deliver.
 	 */
 	uint8_t late_drop;
+	/*
+	 * The peer started a new numbering, proven by an authenticated header
+	 * (OpenVPN's packet-id time moved forward after the peer restarted): the
+	 * window restarts at seq instead of waiting for resync evidence.
+	 */
+	bool restart;
 };
+
+/* late_drop value for a packet the driver consumed (a keepalive): freed, not counted as a drop. */
+#define TUNNEL_RX_CONSUMED (DROP_MAX + 1)
+static_assert(DROP_MAX + 1 <= UINT8_MAX, "late_drop holds 1 + a drop reason");
 
 struct tunnel_ops {
 	const char *name;       /* "protocol = <name>" in the configuration */
@@ -114,6 +125,13 @@ struct tunnel_ops {
 	 */
 	uint16_t (*tx_header)(struct tunnel *t, uint8_t *hdr, uint16_t room, uint32_t **seq,
 			      uint16_t *seq_off);
+	/*
+	 * Optional, owner lcore, from housekeeping (every 100 ms): writes into
+	 * payload (room bytes) a control payload to encapsulate and send now,
+	 * such as a keepalive when nothing was sent for a while, and returns its
+	 * length; 0 when nothing is due.
+	 */
+	uint16_t (*keepalive)(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room);
 	/* Adds driver fields to a telemetry dict. */
 	void (*telemetry)(const struct tunnel *t, struct rte_tel_data *d);
 	void (*destroy)(struct tunnel *t);
