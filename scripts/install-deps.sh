@@ -8,7 +8,8 @@ PACKAGES=(
     gcc clang libclang-rt-14-dev meson ninja-build pkg-config
     dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libssl-dev libnuma-dev
     # tests, demo and benchmarks
-    python3 python3-scapy python3-matplotlib tshark iperf3 iproute2 ethtool procps
+    python3 python3-scapy python3-matplotlib python3-cryptography tshark iperf3 iproute2 ethtool procps
+    openvpn
     qemu-system-x86 cpio busybox
 )
 

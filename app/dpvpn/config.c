@@ -10,9 +10,10 @@
 
 #include "config.h"
 #include "gre.h"
+#include "openvpn.h"
 #include "pkt_ecn.h"
 
-const struct tunnel_ops *const config_drivers[] = { &gre_ops, NULL };
+const struct tunnel_ops *const config_drivers[] = { &gre_ops, &openvpn_ops, NULL };
 
 #define MAX_KEYS 64
 
@@ -128,7 +129,7 @@ tc_error(const struct tunnel_conf *c, const char *key, const char *fmt, ...)
 static struct tunnel_conf
 tc_of(struct section_ctx *s)
 {
-	return (struct tunnel_conf){ .get = tc_get, .error = tc_error, .ctx = s };
+	return (struct tunnel_conf){ .get = tc_get, .error = tc_error, .ctx = s, .file = s->file };
 }
 
 /* Every key in the section must have been asked for: typos are errors, not silence. */
@@ -549,10 +550,10 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	snprintf(t->name, sizeof(t->name), "%s", v != NULL ? v : section + strlen("tunnel "));
 	v = sec_get(&s, "protocol");
 	if (v == NULL)
-		return sec_error(&s, "protocol", "missing (one of: gre)");
+		return sec_error(&s, "protocol", "missing (one of: gre, openvpn)");
 	t->ops = find_driver(v);
 	if (t->ops == NULL)
-		return sec_error(&s, "protocol", "unknown protocol '%s' (known: gre)", v);
+		return sec_error(&s, "protocol", "unknown protocol '%s' (known: gre, openvpn)", v);
 	if (parse_paths(&s, t) < 0)
 		return -1;
 	t->local = cfg->outside.addr;

@@ -20,7 +20,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from dpvpn_harness import Daemon  # noqa: E402
 
-from scapy.all import (ARP, GRE, ICMP, IP, UDP, Ether, IPv6, Raw, defragment,  # noqa: E402
+from scapy.all import (ARP, GRE, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, defragment,  # noqa: E402
                        rdpcap, wrpcap)
 from scapy.config import conf  # noqa: E402
 
@@ -134,7 +134,8 @@ def build_outside():
     o.bad(outer(flags="MF") / GRE(key_present=1, key=42) / IP(), "ip_fragment")
     o.bad(outer(dst="192.0.2.9") / ICMP(), "ip_not_for_us")
     o.bad(outer(src="127.0.0.1") / ICMP(), "ip_bad_source")
-    o.bad(outer() / UDP(sport=1, dport=2), "ip_unknown_protocol")
+    o.bad(outer() / TCP(sport=1, dport=2), "ip_unknown_protocol")
+    o.bad(outer() / UDP(sport=1, dport=2), "no_tunnel")  # UDP is OpenVPN's, and no tunnel has these ports
     o.bad(outer() / ICMP(chksum=0x1111), "icmp_malformed")
     o.bad(outer() / ICMP(type=13), "icmp_unhandled")
     # bad: GRE header

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The OpenVPN data channel on the owner lcore: check the HMAC and decrypt
+ * received packets in place, encrypt and MAC packets to send. Layout and
+ * rules in data_channel.h.
+ */
+#include <stdlib.h>
+
+#include <openssl/rand.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "data_channel.h"
+#include "openvpn.h"
+
+/*
+ * Per lcore: the crypto engine (an intel-ipsec-mb manager is not thread-safe)
+ * and a pool of random bytes for CBC IVs, which must be unpredictable:
+ * refilled from OpenSSL's DRBG 4 KiB at a time instead of per packet.
+ * Threads that are no EAL lcore (tests, configuration) share the last slot.
+ */
+#define RANDOM_POOL 4096
+struct ovpn_lcore {
+	struct aead_engine *engine;
+	uint32_t random_used;
+	uint8_t random[RANDOM_POOL];
+};
+
+static struct ovpn_lcore *lcores[RTE_MAX_LCORE + 1];
+
+static struct ovpn_lcore *
+this_lcore(void)
+{
+	unsigned id = rte_lcore_id();
+	struct ovpn_lcore **slot = &lcores[id < RTE_MAX_LCORE ? id : RTE_MAX_LCORE];
+
+	if (unlikely(*slot == NULL)) {
+		struct ovpn_lcore *l = calloc(1, sizeof(*l));
+
+		if (l == NULL)
+			return NULL;
+		l->engine = aead_engine_create(NULL);
+		if (l->engine == NULL) {
+			free(l);
+			return NULL;
+		}
+		l->random_used = RANDOM_POOL;
+		*slot = l;
+	}
+	return *slot;
+}
+
+struct aead_engine *
+ovpn_engine(void)
+{
+	struct ovpn_lcore *l = this_lcore();
+
+	return l != NULL ? l->engine : NULL;
+}
+
+static int
+random_iv(struct ovpn_lcore *l, uint8_t *iv)
+{
+	if (unlikely(l->random_used + OVPN_BLOCK > RANDOM_POOL)) {
+		if (RAND_bytes(l->random, RANDOM_POOL) != 1)
+			return -1;
+		l->random_used = 0;
+	}
+	memcpy(iv, l->random + l->random_used, OVPN_BLOCK);
+	/* Used bytes are not kept around. */
+	memset(l->random + l->random_used, 0, OVPN_BLOCK);
+	l->random_used += OVPN_BLOCK;
+	return 0;
+}
+
+enum drop_reason
+ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_rx *rx)
+{
+	struct ovpn_tunnel *o = t->priv;
+	struct ovpn_lcore *l = this_lcore();
+	const struct rte_udp_hdr *udp;
+	uint8_t *payload, *plain, *inner;
+	uint32_t udp_len, len, ct_len, pad, inner_len;
+	struct aead_op op;
+
+	if (unlikely(l == NULL))
+		return DROP_CRYPTO_ERROR;
+	/* Whole datagrams in one segment: the pool's mbufs hold a full MTU. */
+	if (!rte_pktmbuf_is_contiguous(m) || rte_pktmbuf_data_len(m) < l4_off + sizeof(*udp))
+		return DROP_UDP_TRUNCATED;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, l4_off);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	if (udp_len < sizeof(*udp) || l4_off + udp_len > rte_pktmbuf_data_len(m))
+		return DROP_UDP_TRUNCATED;
+	payload = (uint8_t *)(udp + 1);
+	len = udp_len - sizeof(*udp);
+	if (!ovpn_length_ok(len, o->hmac_len))
+		return DROP_OVPN_MALFORMED;
+	ct_len = len - o->hmac_len - OVPN_BLOCK;
+	op = (struct aead_op){
+		.key = o->dec,
+		.buf = payload,
+		.cipher_off = o->hmac_len + OVPN_BLOCK,
+		.cipher_len = ct_len,
+		.auth_off = o->hmac_len,
+		.auth_len = OVPN_BLOCK + ct_len,
+		.iv = payload + o->hmac_len,
+		.tag = payload,
+	};
+	if (aead_decrypt_burst(l->engine, &op, 1) != 1)
+		return op.status == AEAD_ERR_AUTH ? DROP_OVPN_BAD_HMAC : DROP_CRYPTO_ERROR;
+	plain = payload + o->hmac_len + OVPN_BLOCK;
+	pad = ovpn_pad_check(plain, ct_len);
+	if (pad == 0 || ct_len - pad < OVPN_PID_LONG_LEN)
+		return DROP_OVPN_BAD_PADDING;
+	switch (ovpn_time_check(o->rx_time, ovpn_get_be32(plain + 4))) {
+	case OVPN_TIME_OLDER:
+		return DROP_OVPN_REPLAY;
+	case OVPN_TIME_NEWER:
+		/* Authenticated, so the peer really (re)started: its numbering begins again. */
+		rx->restart = o->rx_time != 0;
+		if (o->rx_time != 0)
+			__atomic_store_n(&o->peer_restarts, o->peer_restarts + 1, __ATOMIC_RELAXED);
+		o->rx_time = ovpn_get_be32(plain + 4);
+		break;
+	case OVPN_TIME_SAME:
+		break;
+	}
+	rx->seq = ovpn_get_be32(plain);
+	rx->has_seq = true;
+	inner = plain + OVPN_PID_LONG_LEN;
+	inner_len = ct_len - pad - OVPN_PID_LONG_LEN;
+	/* Keepalives and non-IPv4 payloads still pass the window: their packet-ids are used up. */
+	if (ovpn_is_ping(inner, inner_len)) {
+		__atomic_store_n(&o->pings_rx, o->pings_rx + 1, __ATOMIC_RELAXED);
+		rx->late_drop = TUNNEL_RX_CONSUMED;
+	} else if (inner_len == 0 || inner[0] >> 4 != 4) {
+		rx->late_drop = 1 + DROP_INNER_NOT_IPV4;
+	}
+	rte_pktmbuf_adj(m, (uint16_t)(inner - rte_pktmbuf_mtod(m, uint8_t *)));
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - inner_len));
+	return DROP_MAX;
+}
+
+enum drop_reason
+ovpn_encap(struct tunnel *t, struct rte_mbuf *m)
+{
+	struct ovpn_tunnel *o = t->priv;
+	struct ovpn_lcore *l = this_lcore();
+	const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+	const uint32_t plain_len = OVPN_PID_LONG_LEN + inner_len, pad = ovpn_pad_len(plain_len);
+	const uint16_t front = (uint16_t)(sizeof(struct rte_udp_hdr) + o->hmac_len + OVPN_BLOCK +
+					  OVPN_PID_LONG_LEN);
+	struct rte_udp_hdr *udp;
+	uint8_t *tail, *payload, *plain;
+	struct aead_op op;
+
+	if (unlikely(l == NULL))
+		return DROP_CRYPTO_ERROR;
+	if (!rte_pktmbuf_is_contiguous(m))
+		return DROP_TOO_BIG;
+	tail = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)pad);
+	udp = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, front);
+	if (tail == NULL || udp == NULL)
+		return DROP_NO_MBUF;
+	memset(tail, (int)pad, pad);
+	payload = (uint8_t *)(udp + 1);
+	plain = payload + o->hmac_len + OVPN_BLOCK;
+	if (unlikely(++o->tx_pid == 0)) {
+		/* 2^32 packets: a new time starts a new numbering, as openvpn does. */
+		o->tx_time++;
+		o->tx_pid = 1;
+	}
+	ovpn_put_be32(plain, o->tx_pid);
+	ovpn_put_be32(plain + 4, o->tx_time);
+	if (random_iv(l, payload + o->hmac_len) < 0)
+		return DROP_CRYPTO_ERROR;
+	op = (struct aead_op){
+		.key = o->enc,
+		.buf = payload,
+		.cipher_off = o->hmac_len + OVPN_BLOCK,
+		.cipher_len = plain_len + pad,
+		.auth_off = o->hmac_len,
+		.auth_len = OVPN_BLOCK + plain_len + pad,
+		.iv = payload + o->hmac_len,
+		.tag = payload,
+	};
+	if (aead_encrypt_burst(l->engine, &op, 1) != 1)
+		return DROP_CRYPTO_ERROR;
+	udp->src_port = o->port;
+	udp->dst_port = o->peer_port;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));
+	udp->dgram_cksum = 0; /* optional over IPv4; the HMAC protects the payload */
+	return DROP_MAX;
+}

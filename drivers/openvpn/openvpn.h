@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * OpenVPN over UDP, static-key mode (drivers/openvpn): one configured tunnel
+ * per client, found by the outer addresses and UDP ports. The data channel
+ * format is in data_channel.h, the key file in static_key.h.
+ */
+#ifndef DPVPN_OPENVPN_H
+#define DPVPN_OPENVPN_H
+
+#include <stdint.h>
+
+#include "aead.h"
+#include "static_key.h"
+#include "tunnel.h"
+
+extern const struct tunnel_ops openvpn_ops;
+
+struct ovpn_tunnel {
+	enum aead_algo algo;
+	uint16_t hmac_len;
+	rte_be16_t port;                /* ours */
+	rte_be16_t peer_port;
+	enum ovpn_key_direction key_dir;
+	struct aead_key *enc, *dec;
+	/* Owner lcore only. */
+	uint32_t tx_pid;                /* last packet-id sent; the first is 1 */
+	uint32_t tx_time;               /* our packet-id time: when we started */
+	uint32_t rx_time;               /* the peer's packet-id time; 0 until its first packet */
+	uint64_t keepalive_ticks;       /* send a ping after this long without sending; 0: never */
+	uint64_t ka_since;              /* when we last saw tx_pid move (or pinged) */
+	uint32_t ka_pid;
+	/* Counters (owner writes, telemetry reads relaxed). */
+	uint64_t pings_rx, pings_tx, peer_restarts;
+	char secret[512];
+};
+
+/* Owner lcore: the data channel (data_channel.c). */
+enum drop_reason ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
+			    struct tunnel_rx *rx);
+enum drop_reason ovpn_encap(struct tunnel *t, struct rte_mbuf *m);
+/* The calling lcore's crypto engine, created on first use; NULL if that failed. */
+struct aead_engine *ovpn_engine(void);
+
+#define OVPN_DEFAULT_PORT 1194
+
+#endif

@@ -1,0 +1,311 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Interop: stock openvpn 2.6 clients in static-key mode (--secret, AES-256-CBC, SHA256) <-> dpvpn.
+
+Every client runs in its own namespace; the client namespaces and dpvpn's outside port
+(net_af_packet on a veth) meet on a bridge in a "lan" namespace. dpvpn's inside port leads to a
+host namespace running iperf3 -s.
+
+Asserts: each client's openvpn completes initialisation; pings from each client reach the host
+namespace and come back through the tunnel; iperf3 moves data both ways, also with both clients
+at once; keepalives flow both ways and an idle client does not hit --ping-restart; a client with
+the wrong key is ignored and counted as ovpn_bad_hmac; a restarted client (a new packet-id time)
+is taken up at once (peer_restarts) and pings again; the window counters moved; no mbuf leaked.
+Prints the iperf3 figures.
+
+Needs root. Exit 77 (skip) when not root or openvpn is missing.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+from checks import Checks  # noqa: E402
+from dpvpn_harness import Daemon  # noqa: E402
+import netenv  # noqa: E402
+
+DPVPN_OUTER, DPVPN_INNER, HOST_INNER = "192.0.2.1", "10.0.0.1", "10.0.0.2"
+CLIENTS = [  # outer address, tunnel address, UDP port
+    ("192.0.2.2", "10.99.0.2", 1194),
+    ("192.0.2.3", "10.99.0.3", 1194),
+]
+BAD_CLIENT = ("192.0.2.4", "10.99.0.4", 1194)
+
+CONFIG_HEAD = """
+[dpvpn]
+mbufs = 8191
+idle_sleep_us = 20
+[outside]
+device = net_af_packet0
+devargs = iface={outside}
+address = {dpvpn_outer}/24
+[inside]
+device = net_af_packet1
+devargs = iface={inside}
+address = {dpvpn_inner}/24
+"""
+CONFIG_TUNNEL = """
+[tunnel {id}]
+protocol = openvpn
+name = ovpn-{id}
+peer = {peer}
+secret = {secret}
+key_direction = 0
+cipher = AES-256-CBC
+auth = SHA256
+keepalive = 1
+routes = {inner}/32
+"""
+
+check = Checks("interop-openvpn-static", verbose=True)
+
+
+def openvpn_cmd(work, name, outer, inner, key, port):
+    return ["openvpn", "--dev", f"tun{name}", "--dev-type", "tun", "--ifconfig", inner, DPVPN_INNER,
+            "--secret", key, "1", "--cipher", "AES-256-CBC", "--auth", "SHA256",
+            "--local", outer, "--lport", str(port), "--remote", DPVPN_OUTER, "--rport", "1194",
+            "--route", "10.0.0.0", "255.255.255.0", "--ping", "1", "--ping-restart", "4",
+            "--verb", "3", "--log", os.path.join(work, f"{name}.log"),
+            "--writepid", os.path.join(work, f"{name}.pid"), "--daemon"]
+
+
+def wait_log(path, text, timeout):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if text in open(path, errors="replace").read():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def kill_pidfile(path):
+    try:
+        pid = int(open(path).read().strip())
+        os.kill(pid, 15)
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    except (OSError, ValueError):
+        pass
+
+
+def iperf(env, ns, server, reverse, seconds):
+    cmd = ["iperf3", "-c", server, "-t", str(seconds), "-J", "--connect-timeout", "3000"]
+    if reverse:
+        cmd.append("-R")
+    r = env.run_in_ns(ns, cmd, check=False, timeout=seconds + 20)
+    try:
+        return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"]
+    except (ValueError, KeyError):
+        return 0.0
+
+
+def ping(env, ns, dst, count):
+    """ICMP echo with a raw socket (no ping binary needed): answered count."""
+    script = r"""
+import os, socket, struct, sys, time
+dst, n = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+s.settimeout(1.0)
+def csum(b):
+    b += b"\0" * (len(b) & 1)
+    v = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    v = (v >> 16) + (v & 0xffff); v += v >> 16
+    return ~v & 0xffff
+ok, ident = 0, os.getpid() & 0xffff
+for seq in range(n):
+    body = b"dpvpn-openvpn-%04d" % seq
+    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    s.sendto(struct.pack("!BBHHH", 8, 0, csum(h + body), ident, seq) + body, (dst, 0))
+    end = time.time() + 1.0
+    while time.time() < end:
+        try:
+            d, a = s.recvfrom(2048)
+        except socket.timeout:
+            break
+        ihl = (d[0] & 15) * 4
+        t, c, ck, i, q = struct.unpack("!BBHHH", d[ihl:ihl + 8])
+        if a[0] == dst and t == 0 and i == ident and q == seq and d[ihl + 8:] == body:
+            ok += 1
+            break
+    time.sleep(0.05)
+print(ok)
+"""
+    r = env.run_in_ns(ns, ["/usr/bin/python3", "-c", script, dst, str(count)], check=False,
+                      timeout=count * 2 + 10)
+    try:
+        return int(r.stdout.strip())
+    except ValueError:
+        return 0
+
+
+def lan(env):
+    """A bridge in its own namespace: dpvpn's outside veth plus one veth per client namespace."""
+    ns = f"dpvpn-ol{env.uid}"
+    netenv.sh(["ip", "netns", "add", ns])
+    env.namespaces.append(ns)
+    env.run_in_ns(ns, ["ip", "link", "add", "br0", "type", "bridge"])
+    env.run_in_ns(ns, ["ip", "link", "set", "br0", "up"])
+    return ns
+
+
+def plug(env, lan_ns, name, host_side=None):
+    """A veth from the lan bridge to a new namespace (or, host_side set, to the root namespace)."""
+    a, b = f"dv{name}{env.uid}", f"dw{name}{env.uid}"
+    netenv.sh(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+    env.links.append(a)
+    netenv.sh(["ip", "link", "set", b, "netns", lan_ns])
+    env.run_in_ns(lan_ns, ["ip", "link", "set", b, "master", "br0"])
+    env.run_in_ns(lan_ns, ["ip", "link", "set", b, "up"])
+    if host_side:
+        netenv.sh(["sysctl", "-qw", f"net.ipv6.conf.{a}.disable_ipv6=1"], check=False)
+        netenv.sh(["ip", "link", "set", a, "up"])
+        return a
+    ns = f"dpvpn-o{name}{env.uid}"
+    netenv.sh(["ip", "netns", "add", ns])
+    env.namespaces.append(ns)
+    netenv.sh(["ip", "link", "set", a, "netns", ns])
+    env.run_in_ns(ns, ["ip", "link", "set", a, "name", "eth0"])
+    env.run_in_ns(ns, ["ip", "link", "set", "eth0", "up"])
+    env.run_in_ns(ns, ["ip", "link", "set", "lo", "up"])
+    env.run_in_ns(ns, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"], check=False)
+    return ns
+
+
+def start_client(env, work, ns, name, outer, inner, key, port):
+    env.run_in_ns(ns, openvpn_cmd(work, name, outer, inner, key, port), timeout=20)
+
+
+def tunnel(dmn, tid):
+    return dmn.query(f"/dpvpn/tunnel,{tid}")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("needs root: skipped")
+        return 77
+    if shutil.which("openvpn") is None:
+        print("openvpn not installed: skipped")
+        return 77
+    seconds = int(os.environ.get("IPERF_SECONDS", "4"))
+    work = tempfile.mkdtemp(prefix="dpvpn-ovpn-")
+    env = netenv.NetEnv(tag="o")
+    dmn = None
+    names = []
+    try:
+        inside = env.inside_host(HOST_INNER + "/24", DPVPN_INNER, routes=["10.99.0.0/24"])
+        env.run_in_ns(inside.ns, ["iperf3", "-s", "-D"])
+        lan_ns = lan(env)
+        outside_if = plug(env, lan_ns, "x", host_side=True)
+        all_clients = CLIENTS + [BAD_CLIENT]
+        ns_of = []
+        for i, (outer, _, _) in enumerate(all_clients):
+            ns = plug(env, lan_ns, f"c{i}")
+            env.run_in_ns(ns, ["ip", "addr", "add", outer + "/24", "dev", "eth0"])
+            ns_of.append(ns)
+        key = os.path.join(work, "static.key")
+        wrong_key = os.path.join(work, "wrong.key")
+        for k in (key, wrong_key):
+            subprocess.run(["openvpn", "--genkey", "secret", k], check=True, capture_output=True)
+        cfg = os.path.join(work, "dpvpn.ini")
+        with open(cfg, "w") as f:
+            f.write(CONFIG_HEAD.format(outside=outside_if, inside=inside.host_if,
+                                       dpvpn_outer=DPVPN_OUTER, dpvpn_inner=DPVPN_INNER))
+            for i, (outer, inner, _) in enumerate(all_clients):
+                # A relative secret path starts at the configuration file's folder.
+                f.write(CONFIG_TUNNEL.format(id=i + 1, peer=outer, secret="static.key", inner=inner))
+        dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
+        dmn.start()
+
+        for i, (outer, inner, port) in enumerate(all_clients):
+            names.append(f"c{i}")
+            start_client(env, work, ns_of[i], f"c{i}", outer, inner, wrong_key if i == 2 else key, port)
+        for i in range(len(CLIENTS)):
+            check(wait_log(os.path.join(work, f"c{i}.log"), "Initialization Sequence Completed", 20),
+                  f"client {i}: openvpn initialised")
+        for i in range(len(CLIENTS)):
+            ping(env, ns_of[i], HOST_INNER, 1)  # the first may wait for ARP on the inside
+            got = ping(env, ns_of[i], HOST_INNER, 10)
+            check(got == 10, f"client {i}: 10/10 pings through the tunnel (got {got})")
+        figures = {}
+        for i in range(len(CLIENTS)):
+            figures[f"client{i}_up"] = iperf(env, ns_of[i], HOST_INNER, False, seconds)
+            figures[f"client{i}_down"] = iperf(env, ns_of[i], HOST_INNER, True, seconds)
+        # Both clients at once, upstream (one iperf3 server per port in the host namespace).
+        env.run_in_ns(inside.ns, ["iperf3", "-s", "-D", "-p", "5202"])
+        procs = [env.popen_in_ns(ns_of[i], ["iperf3", "-c", HOST_INNER, "-t", str(seconds), "-J",
+                                            "-p", str(5201 + i)], stdout=subprocess.PIPE, text=True)
+                 for i in range(len(CLIENTS))]
+        for i, p in enumerate(procs):
+            out, _ = p.communicate(timeout=seconds + 30)
+            try:
+                figures[f"both_client{i}_up"] = json.loads(out)["end"]["sum_received"]["bits_per_second"]
+            except (ValueError, KeyError):
+                figures[f"both_client{i}_up"] = 0.0
+        for k, v in figures.items():
+            print(f"iperf3 {k}: {v / 1e6:.0f} Mbit/s")
+            check(v > 1e6, f"{k}: iperf3 moves data")
+
+        # Idle: only keepalives flow. The clients restart after 4 s without hearing from us.
+        ka0 = tunnel(dmn, 1)["keepalives_rx"], tunnel(dmn, 1)["keepalives_tx"]
+        time.sleep(6)
+        t1 = tunnel(dmn, 1)
+        check(t1["keepalives_rx"] > ka0[0] and t1["keepalives_tx"] > ka0[1],
+              f"keepalives both ways while idle (rx {ka0[0]}->{t1['keepalives_rx']}, "
+              f"tx {ka0[1]}->{t1['keepalives_tx']})")
+        log0 = open(os.path.join(work, "c0.log"), errors="replace").read()
+        check("Inactivity timeout" not in log0, "client 0 never hit --ping-restart")
+
+        bad = tunnel(dmn, 3)
+        hmac = bad.get("drop_reasons", {}).get("ovpn_bad_hmac", 0)
+        check(hmac > 0 and hmac == bad["drops"] and bad["rx_packets"] == 0,
+              f"wrong-key client: all {bad['drops']} drops are ovpn_bad_hmac ({hmac}), nothing delivered")
+
+        # Restart client 1: a new packet-id time (one second later) and numbering from 1 again.
+        kill_pidfile(os.path.join(work, "c1.pid"))
+        time.sleep(1.2)
+        os.unlink(os.path.join(work, "c1.log"))
+        start_client(env, work, ns_of[1], "c1", CLIENTS[1][0], CLIENTS[1][1], key, CLIENTS[1][2])
+        check(wait_log(os.path.join(work, "c1.log"), "Initialization Sequence Completed", 20),
+              "client 1 restarted")
+        got = ping(env, ns_of[1], HOST_INNER, 5)
+        t2 = tunnel(dmn, 2)
+        check(got == 5, f"client 1 after its restart: 5/5 pings (got {got})")
+        check(t2["peer_restarts"] == 1, f"peer_restarts {t2['peer_restarts']}")
+
+        for tid in (1, 2):
+            t = tunnel(dmn, tid)
+            r = t["reorder"]
+            print(f"tunnel {tid}: rx {t['rx_packets']} tx {t['tx_packets']} window {r} "
+                  f"drops {t.get('drop_reasons', {})}")
+            check(r["accepted"] >= t["rx_packets"] > 0, f"tunnel {tid}: packets passed the window")
+            check(t["cipher"] == "AES-256-CBC" and t["auth"] == "SHA256", f"tunnel {tid}: cipher in telemetry")
+        for n in names:
+            kill_pidfile(os.path.join(work, f"{n}.pid"))
+        names = []
+        dmn.stop()
+        leaked = dmn.mbufs_in_use_after_shutdown()
+        check(leaked == 0, f"mbufs in use after shutdown: {leaked}")
+        dmn = None
+        with open(os.path.join(work, "figures.json"), "w") as f:
+            json.dump(figures, f)
+        return check.summary()
+    finally:
+        for n in names:
+            kill_pidfile(os.path.join(work, f"{n}.pid"))
+        if dmn is not None:
+            dmn.stop()
+        env.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
