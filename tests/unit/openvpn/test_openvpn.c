@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * drivers/openvpn: the static key file parser, key direction, the data
+ * channel's padding/length/time rules, and encap -> decap on mbufs with
+ * every encapsulated packet also checked by OpenSSL (AES-CBC + HMAC), the
+ * independent implementation.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "check.h"
+#include "data_channel.h"
+#include "eal.h"
+#include "openvpn.h"
+
+static struct rte_mempool *pool;
+static uint8_t file_key[OVPN_STATIC_KEY_LEN];
+static char key_text[2048];
+
+/* A key file as openvpn --genkey writes it: # header, BEGIN, 16 lines of 32 hex digits, END. */
+static void
+make_key_text(const char *eol)
+{
+	char *p = key_text;
+
+	for (unsigned i = 0; i < OVPN_STATIC_KEY_LEN; i++)
+		file_key[i] = (uint8_t)(i * 37 + 11);
+	p += sprintf(p, "#%s# 2048 bit OpenVPN static key%s#%s-----BEGIN OpenVPN Static key V1-----%s",
+		     eol, eol, eol, eol);
+	for (unsigned line = 0; line < 16; line++) {
+		for (unsigned i = 0; i < 16; i++)
+			p += sprintf(p, "%02x", file_key[line * 16 + i]);
+		p += sprintf(p, "%s", eol);
+	}
+	sprintf(p, "-----END OpenVPN Static key V1-----%s", eol);
+}
+
+static int
+parse(const char *text, uint8_t *key, char *err)
+{
+	return ovpn_static_key_parse(text, strlen(text), key, err, 160);
+}
+
+static void
+test_key_file(void)
+{
+	uint8_t key[OVPN_STATIC_KEY_LEN];
+	char err[160], bad[2048];
+
+	make_key_text("\n");
+	CHECK_EQ(parse(key_text, key, err), 0);
+	CHECK(memcmp(key, file_key, sizeof(key)) == 0);
+	make_key_text("\r\n");
+	CHECK_EQ(parse(key_text, key, err), 0);
+	CHECK(memcmp(key, file_key, sizeof(key)) == 0);
+
+	/* A non-hex digit on line 7 (4 header lines, then key line 3). */
+	make_key_text("\n");
+	strcpy(bad, key_text);
+	{
+		char *l = bad;
+
+		for (int i = 0; i < 6; i++)
+			l = strchr(l, '\n') + 1;
+		l[5] = 'g';
+	}
+	CHECK_EQ(parse(bad, key, err), -1);
+	CHECK(strncmp(err, "line 7: 'g'", 11) == 0);
+	CHECK_EQ(key[0], 0); /* wiped */
+
+	/* One line short: 240 bytes. */
+	make_key_text("\n");
+	strcpy(bad, key_text);
+	{
+		char *l = strstr(bad, "-----END");
+		char *prev = l - 33;
+
+		memmove(prev, l, strlen(l) + 1);
+	}
+	CHECK_EQ(parse(bad, key, err), -1);
+	CHECK(strstr(err, "240 bytes") != NULL);
+	CHECK(strncmp(err, "line 20:", 8) == 0);
+
+	CHECK_EQ(parse("just text\n", key, err), -1);
+	CHECK(strncmp(err, "line 1: expected", 16) == 0);
+	CHECK_EQ(parse("# only a comment\n", key, err), -1);
+	CHECK(strstr(err, "no '-----BEGIN") != NULL);
+	make_key_text("\n");
+	*strstr(key_text, "-----END") = '\0';
+	CHECK_EQ(parse(key_text, key, err), -1);
+	CHECK(strncmp(err, "line 4:", 7) == 0 && strstr(err, "without") != NULL);
+	make_key_text("\n");
+	strcat(key_text, "trailing\n");
+	CHECK_EQ(parse(key_text, key, err), -1);
+	CHECK(strncmp(err, "line 22: text after", 19) == 0);
+}
+
+static void
+test_key_direction(void)
+{
+	const uint8_t *k = file_key;
+	struct ovpn_key_pair p;
+
+	p = ovpn_static_key_select(k, OVPN_KEY_DIR_NORMAL, 1);
+	CHECK(p.cipher == k && p.hmac == k + 64);
+	p = ovpn_static_key_select(k, OVPN_KEY_DIR_NORMAL, 0);
+	CHECK(p.cipher == k + 128 && p.hmac == k + 192);
+	p = ovpn_static_key_select(k, OVPN_KEY_DIR_INVERSE, 1);
+	CHECK(p.cipher == k + 128 && p.hmac == k + 192);
+	p = ovpn_static_key_select(k, OVPN_KEY_DIR_INVERSE, 0);
+	CHECK(p.cipher == k && p.hmac == k + 64);
+	p = ovpn_static_key_select(k, OVPN_KEY_DIR_BIDIRECTIONAL, 0);
+	CHECK(p.cipher == k && p.hmac == k + 64);
+	p = ovpn_static_key_select(k, OVPN_KEY_DIR_BIDIRECTIONAL, 1);
+	CHECK(p.cipher == k && p.hmac == k + 64);
+}
+
+static void
+test_rules(void)
+{
+	uint8_t b[48];
+
+	for (uint32_t n = 0; n < 64; n++) {
+		uint32_t pad = ovpn_pad_len(n);
+
+		CHECK((n + pad) % 16 == 0 && pad >= 1 && pad <= 16);
+	}
+	memset(b, 0xaa, sizeof(b));
+	memset(b + 32, 16, 16);
+	CHECK_EQ(ovpn_pad_check(b, 48), 16);
+	memset(b + 40, 8, 8);
+	CHECK_EQ(ovpn_pad_check(b, 48), 8);
+	b[41] = 7;
+	CHECK_EQ(ovpn_pad_check(b, 48), 0);
+	b[47] = 0;
+	CHECK_EQ(ovpn_pad_check(b, 48), 0);
+	b[47] = 17;
+	CHECK_EQ(ovpn_pad_check(b, 48), 0);
+	b[15] = 16;
+	CHECK_EQ(ovpn_pad_check(b, 8), 0); /* pad longer than the data */
+
+	CHECK(!ovpn_length_ok(32 + 16 + 15, 32));
+	CHECK(ovpn_length_ok(32 + 16 + 16, 32));
+	CHECK(!ovpn_length_ok(32 + 16 + 17, 32));
+	CHECK(ovpn_length_ok(20 + 16 + 48, 20));
+	CHECK(!ovpn_length_ok(10, 32));
+
+	CHECK_EQ(ovpn_time_check(0, 5), OVPN_TIME_NEWER);
+	CHECK_EQ(ovpn_time_check(5, 5), OVPN_TIME_SAME);
+	CHECK_EQ(ovpn_time_check(6, 5), OVPN_TIME_OLDER);
+
+	CHECK(ovpn_is_ping(ovpn_ping_payload, 16));
+	CHECK(!ovpn_is_ping(ovpn_ping_payload, 15));
+}
+
+/* tunnel_conf over a small key=value table. */
+struct kv {
+	const char *k, *v;
+};
+
+static const char *
+kv_get(const struct tunnel_conf *c, const char *key)
+{
+	for (const struct kv *e = c->ctx; e->k != NULL; e++)
+		if (strcmp(e->k, key) == 0)
+			return e->v;
+	return NULL;
+}
+
+static char last_error[256];
+
+static int
+kv_error(const struct tunnel_conf *c, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	(void)c;
+	n = snprintf(last_error, sizeof(last_error), "%s: ", key);
+	va_start(ap, fmt);
+	vsnprintf(last_error + n, sizeof(last_error) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+configure(struct tunnel *t, const struct kv *table, const char *file)
+{
+	struct tunnel_conf c = { .get = kv_get, .error = kv_error, .ctx = (void *)table, .file = file };
+
+	memset(t, 0, sizeof(*t));
+	t->ops = &openvpn_ops;
+	t->peer = RTE_BE32(0xc0000202);
+	t->local = RTE_BE32(0xc0000201);
+	return openvpn_ops.configure(t, &c);
+}
+
+/* OpenSSL's view of an encapsulated packet: HMAC, then AES-CBC decrypt without padding removal. */
+static int
+openssl_open(const uint8_t *p, uint32_t len, const uint8_t *ck, unsigned ck_len, const uint8_t *hk,
+	     unsigned hk_len, const EVP_MD *md, uint8_t *plain)
+{
+	uint8_t mac[EVP_MAX_MD_SIZE];
+	unsigned mac_len = 0;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n1 = 0, n2 = 0, ok;
+
+	HMAC(md, hk, (int)hk_len, p + hk_len, len - hk_len, mac, &mac_len);
+	ok = mac_len == hk_len && memcmp(mac, p, hk_len) == 0;
+	EVP_DecryptInit_ex(ctx, ck_len == 32 ? EVP_aes_256_cbc() : EVP_aes_128_cbc(), NULL, ck,
+			   p + hk_len);
+	EVP_CIPHER_CTX_set_padding(ctx, 0);
+	ok = ok && EVP_DecryptUpdate(ctx, plain, &n1, p + hk_len + 16, (int)(len - hk_len - 16)) == 1 &&
+	     EVP_DecryptFinal_ex(ctx, plain + n1, &n2) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? n1 + n2 : -1;
+}
+
+static struct rte_mbuf *
+inner_packet(uint16_t len, uint8_t fill)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+
+	memset(p, fill, len);
+	p[0] = 0x45;
+	return m;
+}
+
+/* Puts the outer IPv4 header in front, as the app does before decap sees the packet. */
+static uint16_t
+add_outer(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, sizeof(*ip));
+
+	if (ip == NULL)
+		abort();
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = 0x45;
+	ip->src_addr = RTE_BE32(0xc0000202);
+	ip->dst_addr = RTE_BE32(0xc0000201);
+	return sizeof(*ip);
+}
+
+static void
+test_roundtrip(const char *dir, const char *cipher, const char *auth)
+{
+	const struct kv server_conf[] = { { "secret", "k.key" }, { "key_direction", "0" },
+					  { "cipher", cipher }, { "auth", auth }, { NULL, NULL } };
+	const struct kv client_conf[] = { { "secret", "k.key" }, { "key_direction", "1" },
+					  { "cipher", cipher }, { "auth", auth }, { NULL, NULL } };
+	char file[512];
+	struct tunnel server, client;
+	const bool sha1 = strcasecmp(auth, "SHA1") == 0, aes128 = strcasecmp(cipher, "AES-128-CBC") == 0;
+	const unsigned hl = sha1 ? 20 : 32, kl = aes128 ? 16 : 32;
+	uint32_t first_pid = 0;
+
+	snprintf(file, sizeof(file), "%s/dpvpn.ini", dir);
+	CHECK_EQ(configure(&server, server_conf, file), 0);
+	CHECK_EQ(configure(&client, client_conf, file), 0);
+	CHECK_EQ(server.overhead, 8 + hl + 16 + 8 + 16);
+	for (uint16_t len = 20; len <= 1400; len = (uint16_t)(len * 3 + 1)) {
+		struct rte_mbuf *m = inner_packet(len, (uint8_t)len);
+		struct tunnel_rx rx = { 0 };
+		uint8_t plain[2048], expect[2048];
+		const uint8_t *udp;
+		uint32_t ulen;
+		struct tunnel_key k1, k2;
+		int n;
+
+		memcpy(expect, rte_pktmbuf_mtod(m, uint8_t *), len);
+		CHECK_EQ(openvpn_ops.encap(&server, m), DROP_MAX);
+		udp = rte_pktmbuf_mtod(m, const uint8_t *);
+		ulen = rte_pktmbuf_pkt_len(m);
+		CHECK_EQ((udp[4] << 8 | udp[5]), ulen);
+		CHECK_EQ((udp[0] << 8 | udp[1]), 1194);
+		CHECK_EQ((ulen - 8 - hl - 16) % 16, 0);
+		/* Server sends with key 0 (cipher at 0, HMAC at 64): OpenSSL must agree. */
+		n = openssl_open(udp + 8, ulen - 8, file_key, kl, file_key + 64, hl,
+				 sha1 ? EVP_sha1() : EVP_sha256(), plain);
+		CHECK(n > 0);
+		if (n > 0) {
+			uint32_t pad = plain[n - 1];
+
+			CHECK(pad >= 1 && pad <= 16);
+			CHECK_EQ((uint32_t)n - pad - 8, len);
+			CHECK(memcmp(plain + 8, expect, len) == 0);
+			if (first_pid == 0)
+				first_pid = ovpn_get_be32(plain);
+		}
+		/* The client (direction 1) receives with key 0: its decap takes the packet. */
+		add_outer(m);
+		openvpn_ops.key(&client, &k1);
+		CHECK_EQ(openvpn_ops.classify(m, rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), 20, &k2), DROP_MAX);
+		/* Ports and addresses as the server wrote them: the server's view of the key. */
+		openvpn_ops.key(&server, &k1);
+		CHECK_EQ(k1.proto_key, k2.proto_key);
+		CHECK_EQ(openvpn_ops.decap(&client, m, 20, &rx), DROP_MAX);
+		CHECK(rx.has_seq && rx.late_drop == 0);
+		CHECK_EQ(rte_pktmbuf_pkt_len(m), len);
+		CHECK(memcmp(rte_pktmbuf_mtod(m, uint8_t *), expect, len) == 0);
+		rte_pktmbuf_free(m);
+	}
+	CHECK_EQ(first_pid, 1);
+
+	/* The server cannot read its own packets: direction 0 receives with key 1. */
+	{
+		struct rte_mbuf *m = inner_packet(100, 1);
+		struct tunnel_rx rx = { 0 };
+
+		CHECK_EQ(openvpn_ops.encap(&server, m), DROP_MAX);
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_OVPN_BAD_HMAC);
+		rte_pktmbuf_free(m);
+	}
+	/* A keepalive: consumed after the window, numbered. */
+	{
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		struct tunnel_rx rx = { 0 };
+
+		memcpy(rte_pktmbuf_append(m, OVPN_PING_LEN), ovpn_ping_payload, OVPN_PING_LEN);
+		CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_MAX);
+		CHECK(rx.has_seq && rx.late_drop == TUNNEL_RX_CONSUMED);
+		rte_pktmbuf_free(m);
+	}
+	/* Flip one ciphertext bit: the HMAC catches it. Truncate: malformed. */
+	{
+		struct rte_mbuf *m = inner_packet(100, 2);
+		struct tunnel_rx rx = { 0 };
+
+		CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+		rte_pktmbuf_mtod(m, uint8_t *)[8 + hl + 16 + 3] ^= 1;
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_OVPN_BAD_HMAC);
+		rte_pktmbuf_free(m);
+		m = inner_packet(100, 2);
+		CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+		rte_pktmbuf_mtod(m, uint8_t *)[5] -= 1; /* UDP length one short: not whole blocks */
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_OVPN_MALFORMED);
+		rte_pktmbuf_mtod(m, uint8_t *)[20 + 5] += 2; /* past the end */
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_UDP_TRUNCATED);
+		rte_pktmbuf_free(m);
+	}
+	/* The peer restarts: a later time restarts the numbering; the old time is a replay. */
+	{
+		struct ovpn_tunnel *co = client.priv, *so = server.priv;
+		uint32_t old_time = co->tx_time;
+		struct rte_mbuf *m;
+		struct tunnel_rx rx = { 0 };
+
+		co->tx_time = old_time + 5;
+		co->tx_pid = 0;
+		m = inner_packet(60, 3);
+		CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_MAX);
+		CHECK(rx.restart && rx.seq == 1);
+		CHECK_EQ(so->peer_restarts, 1);
+		rte_pktmbuf_free(m);
+		co->tx_time = old_time;
+		m = inner_packet(60, 3);
+		memset(&rx, 0, sizeof(rx));
+		CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_OVPN_REPLAY);
+		rte_pktmbuf_free(m);
+	}
+	openvpn_ops.destroy(&server);
+	openvpn_ops.destroy(&client);
+}
+
+static void
+test_config_errors(const char *dir)
+{
+	char file[512];
+	struct tunnel t;
+	const struct kv no_secret[] = { { NULL, NULL } };
+	const struct kv bad_cipher[] = { { "secret", "k.key" }, { "cipher", "BF-CBC" }, { NULL, NULL } };
+	const struct kv bad_auth[] = { { "secret", "k.key" }, { "auth", "MD5" }, { NULL, NULL } };
+	const struct kv bad_dir[] = { { "secret", "k.key" }, { "key_direction", "2" }, { NULL, NULL } };
+	const struct kv missing[] = { { "secret", "nope.key" }, { NULL, NULL } };
+	const struct kv broken[] = { { "secret", "broken.key" }, { NULL, NULL } };
+
+	snprintf(file, sizeof(file), "%s/dpvpn.ini", dir);
+	CHECK_EQ(configure(&t, no_secret, file), -1);
+	CHECK(strncmp(last_error, "secret: missing", 15) == 0);
+	openvpn_ops.destroy(&t);
+	CHECK_EQ(configure(&t, bad_cipher, file), -1);
+	CHECK(strstr(last_error, "cipher: 'BF-CBC' is not supported") != NULL);
+	openvpn_ops.destroy(&t);
+	CHECK_EQ(configure(&t, bad_auth, file), -1);
+	CHECK(strncmp(last_error, "auth:", 5) == 0);
+	openvpn_ops.destroy(&t);
+	CHECK_EQ(configure(&t, bad_dir, file), -1);
+	CHECK(strncmp(last_error, "key_direction:", 14) == 0);
+	openvpn_ops.destroy(&t);
+	CHECK_EQ(configure(&t, missing, file), -1);
+	CHECK(strstr(last_error, "nope.key: No such file") != NULL);
+	openvpn_ops.destroy(&t);
+	/* An error inside the key file names the key file and its line. */
+	CHECK_EQ(configure(&t, broken, file), -1);
+	CHECK(strstr(last_error, "broken.key:1: expected") != NULL);
+	openvpn_ops.destroy(&t);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/dpvpn-test-ovpn-XXXXXX", path[600];
+	FILE *f;
+
+	test_key_file();
+	test_key_direction();
+	test_rules();
+	if (test_eal_init("0") < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		return 1;
+	}
+	pool = rte_pktmbuf_pool_create("ovpn", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	CHECK(pool != NULL && mkdtemp(dir) != NULL);
+	make_key_text("\n");
+	snprintf(path, sizeof(path), "%s/k.key", dir);
+	f = fopen(path, "w");
+	fputs(key_text, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/broken.key", dir);
+	f = fopen(path, "w");
+	fputs("not a key\n", f);
+	fclose(f);
+	test_roundtrip(dir, "AES-256-CBC", "SHA256");
+	test_roundtrip(dir, "AES-128-CBC", "SHA1");
+	test_roundtrip(dir, "aes-256-cbc", "sha1");
+	test_config_errors(dir);
+	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CHECK_EQ(system(path), 0);
+	rte_mempool_free(pool);
+	return check_summary("unit-openvpn");
+}
