@@ -1058,7 +1058,10 @@ reorder_window_init(struct reorder_ctx *ctx, struct reorder_window *w,
 	w->log2_size = (uint8_t)log2_floor(c.size);
 	w->hold_max = us_to_units(ctx, c.hold_us);
 	w->hold_min = us_to_units(ctx, c.hold_min_us);
-	w->hold = w->hold_max;
+	/* Adaptive: no delay variation measured yet, so the shortest hold. A path
+	 * that only loses packets never fills a gap and must not wait hold_max
+	 * for each loss; late arrivals and gap fills raise it (adapt). */
+	w->hold = c.adaptive ? w->hold_min : w->hold_max;
 	w->resync_after = c.resync_after;
 	w->flags = (c.off ? F_OFF : 0) | (c.adaptive ? F_ADAPTIVE : 0);
 	return 0;
