@@ -70,6 +70,22 @@ struct neigh_cache_entry {
 	uint64_t valid_until;   /* clock ticks; re-checked in the shared table after this */
 };
 
+/*
+ * Packets of drivers with burst crypto (ops->decap_burst / encap_burst) wait
+ * here until the end of the loop iteration, so their crypto runs across
+ * packets (multi-buffer). One driver at a time; order kept.
+ */
+#define STAGE_MAX 64
+struct tunnel_stage {
+	const struct tunnel_ops *ops;
+	uint16_t n;
+	struct tunnel *t[STAGE_MAX];
+	struct rte_mbuf *m[STAGE_MAX];
+	uint16_t l4_off[STAGE_MAX];     /* decap: where the tunnel header starts */
+	uint8_t tos[STAGE_MAX];         /* decap: outer TOS received; encap: outer TOS to send */
+	uint32_t inner_len[STAGE_MAX];  /* encap: inner bytes, for the counters */
+};
+
 struct worker {
 	struct lcore_stats stats;
 	uint64_t now;                   /* clock ticks at the start of this loop iteration */
@@ -89,6 +105,7 @@ struct worker {
 	uint64_t next_sweep;
 	struct rte_mbuf *sink_pkts[BURST];
 	struct tunnel_qos *qos_active;  /* shaped tunnels of ours with packets queued */
+	struct tunnel_stage rx_stage, tx_stage;
 } __rte_cache_aligned;
 
 /* Where a handed-off packet goes next: stored in an mbuf dynamic field. */
@@ -292,6 +309,9 @@ void handoff(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum handof
 void outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n);
 void tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off);
+/* Decapsulates / encapsulates what waits in the worker's stages (end of every loop iteration). */
+void decap_stage_flush(struct worker *w);
+void encap_stage_flush(struct worker *w);
 /*
  * m carries the driver's header: adds the outer IPv4 header towards peer and sends it.
  * Returns the next hop used, or 0 when m was dropped (counted on t).

@@ -124,18 +124,13 @@ outer_send(struct worker *w, struct tunnel *t, rte_be32_t peer, struct rte_mbuf 
 	return nh;
 }
 
-/* Adds the driver's header, the outer IPv4 header, and sends to the peer. */
+/* After the driver's header: the outer IPv4 header, the counters, and off to the peer. */
 static void
-encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+encap_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r, uint8_t tos,
+	   uint32_t inner_len)
 {
-	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
-	uint8_t tos = outer_tos(t, m);
-	enum drop_reason r;
 	rte_be32_t nh;
 
-	if (likely(encap_prebuilt(w, t, m)))
-		return;
-	r = t->ops->encap(t, m);
 	if (r != DROP_MAX)
 		goto drop;
 	if (t->nb_paths > 1) {
@@ -153,6 +148,51 @@ encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	return;
 drop:
 	tunnel_drop_pkt(t, m, r);
+}
+
+void
+encap_stage_flush(struct worker *w)
+{
+	struct tunnel_stage *s = &w->tx_stage;
+	enum drop_reason r[STAGE_MAX];
+
+	if (s->n == 0)
+		return;
+	s->ops->encap_burst(s->t, s->m, r, s->n);
+	for (uint16_t i = 0; i < s->n; i++)
+		encap_send(w, s->t[i], s->m[i], r[i], s->tos[i], s->inner_len[i]);
+	s->n = 0;
+}
+
+static void
+encap_stage_add(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint8_t tos, uint32_t inner_len)
+{
+	struct tunnel_stage *s = &w->tx_stage;
+
+	if (s->n != 0 && s->ops != t->ops)
+		encap_stage_flush(w);
+	s->ops = t->ops;
+	s->t[s->n] = t;
+	s->m[s->n] = m;
+	s->tos[s->n] = tos;
+	s->inner_len[s->n] = inner_len;
+	if (++s->n == RTE_MIN(STAGE_MAX, t->ops->burst_max))
+		encap_stage_flush(w);
+}
+
+/* Adds the driver's header, the outer IPv4 header, and sends to the peer. */
+static void
+encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	uint32_t inner_len = rte_pktmbuf_pkt_len(m);
+	uint8_t tos = outer_tos(t, m);
+
+	if (likely(encap_prebuilt(w, t, m)))
+		return;
+	if (t->ops->encap_burst != NULL)
+		encap_stage_add(w, t, m, tos, inner_len);
+	else
+		encap_send(w, t, m, t->ops->encap(t, m), tos, inner_len);
 }
 
 void

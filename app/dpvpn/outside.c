@@ -809,6 +809,38 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 }
 
 void
+decap_stage_flush(struct worker *w)
+{
+	struct tunnel_stage *s = &w->rx_stage;
+	struct tunnel_rx rx[STAGE_MAX];
+	enum drop_reason r[STAGE_MAX];
+
+	if (s->n == 0)
+		return;
+	memset(rx, 0, sizeof(rx[0]) * s->n);
+	s->ops->decap_burst(s->t, s->m, s->l4_off, rx, r, s->n);
+	for (uint16_t i = 0; i < s->n; i++)
+		decap_finish(w, s->t[i], s->m[i], r[i], &rx[i], s->tos[i]);
+	s->n = 0;
+}
+
+static void
+decap_stage_add(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, uint8_t tos)
+{
+	struct tunnel_stage *s = &w->rx_stage;
+
+	if (s->n != 0 && s->ops != t->ops)
+		decap_stage_flush(w);
+	s->ops = t->ops;
+	s->t[s->n] = t;
+	s->m[s->n] = m;
+	s->l4_off[s->n] = l4_off;
+	s->tos[s->n] = tos;
+	if (++s->n == RTE_MIN(STAGE_MAX, t->ops->burst_max))
+		decap_stage_flush(w);
+}
+
+void
 tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off)
 {
 	struct tunnel_rx rx = { .has_seq = false };
@@ -817,7 +849,10 @@ tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint1
 
 	if (t->nb_paths > 1)
 		paths_rx(w, t, m, l4_off);
-	decap_finish(w, t, m, t->ops->decap(t, m, l4_off, &rx), &rx, outer_tos);
+	if (t->ops->decap_burst != NULL)
+		decap_stage_add(w, t, m, l4_off, outer_tos);
+	else
+		decap_finish(w, t, m, t->ops->decap(t, m, l4_off, &rx), &rx, outer_tos);
 }
 
 void

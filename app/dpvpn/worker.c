@@ -148,12 +148,15 @@ worker_main(void *arg)
 		}
 		if (w->qos_active != NULL)
 			total += qos_run(w);
+		decap_stage_flush(w);
 		if (unlikely(t0 >= w->next_sweep)) {
 			/* Idle tunnels must not sit on buffered packets: expire their gaps here too. */
 			w->next_sweep = t0 + clock_us_to_ticks(REORDER_SWEEP_US);
 			reorder_sweep_all(w->reorder, t0, &w->sink);
 		}
 		reorder_sink_flush(&w->sink);
+		/* After delivery, which may send into tunnels (echo replies, hairpins). */
+		encap_stage_flush(w);
 		if (unlikely(t0 >= w->next_housekeeping))
 			housekeeping(w, t0);
 		worker_flush(w);
@@ -170,6 +173,9 @@ worker_main(void *arg)
 			usleep(dp.cfg.idle_sleep_us);
 		}
 	}
+	decap_stage_flush(w);
+	reorder_sink_flush(&w->sink);
+	encap_stage_flush(w);
 	worker_flush(w);
 	return 0;
 }

@@ -74,18 +74,14 @@ random_iv(struct ovpn_lcore *l, uint8_t *iv)
 	return 0;
 }
 
-enum drop_reason
-ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_rx *rx)
+/* Checks the lengths and fills op for the decryption of m; DROP_MAX or why m is dropped. */
+static enum drop_reason
+decap_prepare(const struct ovpn_tunnel *o, struct rte_mbuf *m, uint16_t l4_off, struct aead_op *op)
 {
-	struct ovpn_tunnel *o = t->priv;
-	struct ovpn_lcore *l = this_lcore();
 	const struct rte_udp_hdr *udp;
-	uint8_t *payload, *plain, *inner;
-	uint32_t udp_len, len, ct_len, pad, inner_len;
-	struct aead_op op;
+	uint8_t *payload;
+	uint32_t udp_len, len, ct_len;
 
-	if (unlikely(l == NULL))
-		return DROP_CRYPTO_ERROR;
 	/* Whole datagrams in one segment: the pool's mbufs hold a full MTU. */
 	if (!rte_pktmbuf_is_contiguous(m) || rte_pktmbuf_data_len(m) < l4_off + sizeof(*udp))
 		return DROP_UDP_TRUNCATED;
@@ -98,7 +94,7 @@ ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_
 	if (!ovpn_length_ok(len, o->hmac_len))
 		return DROP_OVPN_MALFORMED;
 	ct_len = len - o->hmac_len - OVPN_BLOCK;
-	op = (struct aead_op){
+	*op = (struct aead_op){
 		.key = o->dec,
 		.buf = payload,
 		.cipher_off = o->hmac_len + OVPN_BLOCK,
@@ -108,9 +104,23 @@ ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_
 		.iv = payload + o->hmac_len,
 		.tag = payload,
 	};
-	if (aead_decrypt_burst(l->engine, &op, 1) != 1)
-		return op.status == AEAD_ERR_AUTH ? DROP_OVPN_BAD_HMAC : DROP_CRYPTO_ERROR;
-	plain = payload + o->hmac_len + OVPN_BLOCK;
+	return DROP_MAX;
+}
+
+static enum drop_reason
+status_reason(int status)
+{
+	return status == AEAD_ERR_AUTH ? DROP_OVPN_BAD_HMAC : DROP_CRYPTO_ERROR;
+}
+
+/* After a good HMAC and decryption: padding, packet-id, keepalives, and the strip. */
+static enum drop_reason
+decap_complete(struct ovpn_tunnel *o, struct rte_mbuf *m, const struct aead_op *op,
+	       struct tunnel_rx *rx)
+{
+	uint8_t *plain = op->buf + op->cipher_off, *inner;
+	uint32_t ct_len = op->cipher_len, pad, inner_len;
+
 	pad = ovpn_pad_check(plain, ct_len);
 	if (pad == 0 || ct_len - pad < OVPN_PID_LONG_LEN)
 		return DROP_OVPN_BAD_PADDING;
@@ -144,20 +154,51 @@ ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_
 }
 
 enum drop_reason
-ovpn_encap(struct tunnel *t, struct rte_mbuf *m)
+ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_rx *rx)
 {
-	struct ovpn_tunnel *o = t->priv;
+	struct tunnel *ts[1] = { t };
+	struct rte_mbuf *ms[1] = { m };
+	enum drop_reason r;
+
+	ovpn_decap_burst(ts, ms, &l4_off, rx, &r, 1);
+	return r;
+}
+
+void
+ovpn_decap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, const uint16_t *l4_off,
+		 struct tunnel_rx *rx, enum drop_reason *r, uint16_t n)
+{
 	struct ovpn_lcore *l = this_lcore();
+	struct aead_op ops[OVPN_BURST_MAX];
+	uint16_t idx[OVPN_BURST_MAX], nb = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		r[i] = l != NULL ? decap_prepare(t[i]->priv, m[i], l4_off[i], &ops[nb]) : DROP_CRYPTO_ERROR;
+		if (r[i] == DROP_MAX)
+			idx[nb++] = i;
+	}
+	/* One call for the whole burst: the engine fills its lanes across packets. */
+	if (nb != 0)
+		aead_decrypt_burst(l->engine, ops, nb);
+	for (uint16_t j = 0; j < nb; j++) {
+		uint16_t i = idx[j];
+
+		r[i] = ops[j].status != AEAD_OK ? status_reason(ops[j].status)
+						: decap_complete(t[i]->priv, m[i], &ops[j], &rx[i]);
+	}
+}
+
+/* Pads, numbers and frames m and fills op for its encryption; DROP_MAX or why m is dropped. */
+static enum drop_reason
+encap_prepare(struct ovpn_tunnel *o, struct ovpn_lcore *l, struct rte_mbuf *m, struct aead_op *op)
+{
 	const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
 	const uint32_t plain_len = OVPN_PID_LONG_LEN + inner_len, pad = ovpn_pad_len(plain_len);
 	const uint16_t front = (uint16_t)(sizeof(struct rte_udp_hdr) + o->hmac_len + OVPN_BLOCK +
 					  OVPN_PID_LONG_LEN);
-	struct rte_udp_hdr *udp;
 	uint8_t *tail, *payload, *plain;
-	struct aead_op op;
+	struct rte_udp_hdr *udp;
 
-	if (unlikely(l == NULL))
-		return DROP_CRYPTO_ERROR;
 	if (!rte_pktmbuf_is_contiguous(m))
 		return DROP_TOO_BIG;
 	tail = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)pad);
@@ -176,7 +217,11 @@ ovpn_encap(struct tunnel *t, struct rte_mbuf *m)
 	ovpn_put_be32(plain + 4, o->tx_time);
 	if (random_iv(l, payload + o->hmac_len) < 0)
 		return DROP_CRYPTO_ERROR;
-	op = (struct aead_op){
+	udp->src_port = o->port;
+	udp->dst_port = o->peer_port;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));
+	udp->dgram_cksum = 0; /* optional over IPv4; the HMAC protects the payload */
+	*op = (struct aead_op){
 		.key = o->enc,
 		.buf = payload,
 		.cipher_off = o->hmac_len + OVPN_BLOCK,
@@ -186,11 +231,35 @@ ovpn_encap(struct tunnel *t, struct rte_mbuf *m)
 		.iv = payload + o->hmac_len,
 		.tag = payload,
 	};
-	if (aead_encrypt_burst(l->engine, &op, 1) != 1)
-		return DROP_CRYPTO_ERROR;
-	udp->src_port = o->port;
-	udp->dst_port = o->peer_port;
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)rte_pktmbuf_pkt_len(m));
-	udp->dgram_cksum = 0; /* optional over IPv4; the HMAC protects the payload */
 	return DROP_MAX;
+}
+
+enum drop_reason
+ovpn_encap(struct tunnel *t, struct rte_mbuf *m)
+{
+	struct tunnel *ts[1] = { t };
+	struct rte_mbuf *ms[1] = { m };
+	enum drop_reason r;
+
+	ovpn_encap_burst(ts, ms, &r, 1);
+	return r;
+}
+
+void
+ovpn_encap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, enum drop_reason *r, uint16_t n)
+{
+	struct ovpn_lcore *l = this_lcore();
+	struct aead_op ops[OVPN_BURST_MAX];
+	uint16_t idx[OVPN_BURST_MAX], nb = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		r[i] = l != NULL ? encap_prepare(t[i]->priv, l, m[i], &ops[nb]) : DROP_CRYPTO_ERROR;
+		if (r[i] == DROP_MAX)
+			idx[nb++] = i;
+	}
+	if (nb != 0)
+		aead_encrypt_burst(l->engine, ops, nb);
+	for (uint16_t j = 0; j < nb; j++)
+		if (ops[j].status != AEAD_OK)
+			r[idx[j]] = DROP_CRYPTO_ERROR;
 }

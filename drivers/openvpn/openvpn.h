@@ -38,6 +38,12 @@ struct ovpn_tunnel {
 enum drop_reason ovpn_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off,
 			    struct tunnel_rx *rx);
 enum drop_reason ovpn_encap(struct tunnel *t, struct rte_mbuf *m);
+/* The same for up to OVPN_BURST_MAX packets, crypto in one multi-buffer call. */
+#define OVPN_BURST_MAX 64
+void ovpn_decap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, const uint16_t *l4_off,
+		      struct tunnel_rx *rx, enum drop_reason *r, uint16_t n);
+void ovpn_encap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, enum drop_reason *r,
+		      uint16_t n);
 /* The calling lcore's crypto engine, created on first use; NULL if that failed. */
 struct aead_engine *ovpn_engine(void);
 

@@ -126,6 +126,17 @@ struct tunnel_ops {
 	uint16_t (*tx_header)(struct tunnel *t, uint8_t *hdr, uint16_t room, uint32_t **seq,
 			      uint16_t *seq_off);
 	/*
+	 * Optional, owner lcore: decap / encap of up to burst_max packets at once,
+	 * of any tunnels of this driver, with the same result per packet as
+	 * decap / encap (in r[i]), so crypto runs multi-buffer across packets.
+	 * The app stages such packets during a loop iteration and calls these.
+	 */
+	void (*decap_burst)(struct tunnel *const *t, struct rte_mbuf *const *m, const uint16_t *l4_off,
+			    struct tunnel_rx *rx, enum drop_reason *r, uint16_t n);
+	void (*encap_burst)(struct tunnel *const *t, struct rte_mbuf *const *m, enum drop_reason *r,
+			    uint16_t n);
+	uint16_t burst_max;
+	/*
 	 * Optional, owner lcore, from housekeeping (every 100 ms): writes into
 	 * payload (room bytes) a control payload to encapsulate and send now,
 	 * such as a keepalive when nothing was sent for a while, and returns its

@@ -382,6 +382,63 @@ test_roundtrip(const char *dir, const char *cipher, const char *auth)
 	openvpn_ops.destroy(&client);
 }
 
+/* Bursts of packets of two tunnels through encap_burst and decap_burst, one bad in the middle. */
+static void
+test_burst(const char *dir)
+{
+	const struct kv s256[] = { { "secret", "k.key" }, { "key_direction", "0" }, { NULL, NULL } };
+	const struct kv c256[] = { { "secret", "k.key" }, { "key_direction", "1" }, { NULL, NULL } };
+	const struct kv s128[] = { { "secret", "k.key" }, { "key_direction", "0" }, { "cipher", "AES-128-CBC" },
+				   { "auth", "SHA1" }, { "port", "1195" }, { NULL, NULL } };
+	const struct kv c128[] = { { "secret", "k.key" }, { "key_direction", "1" }, { "cipher", "AES-128-CBC" },
+				   { "auth", "SHA1" }, { "port", "1195" }, { NULL, NULL } };
+	struct tunnel srv[2], cli[2];
+	struct tunnel *ts[48], *tc[48];
+	struct rte_mbuf *m[48];
+	uint8_t expect[48][300];
+	uint16_t l4[48];
+	struct tunnel_rx rx[48];
+	enum drop_reason r[48];
+	char file[512];
+
+	snprintf(file, sizeof(file), "%s/dpvpn.ini", dir);
+	CHECK_EQ(configure(&srv[0], s256, file) | configure(&cli[0], c256, file) |
+		 configure(&srv[1], s128, file) | configure(&cli[1], c128, file), 0);
+	for (unsigned i = 0; i < 48; i++) {
+		uint16_t len = (uint16_t)(20 + i * 5);
+
+		ts[i] = &cli[i % 3 == 0];
+		tc[i] = &srv[i % 3 == 0];
+		m[i] = inner_packet(len, (uint8_t)i);
+		memcpy(expect[i], rte_pktmbuf_mtod(m[i], uint8_t *), len);
+	}
+	openvpn_ops.encap_burst(ts, m, r, 48);
+	for (unsigned i = 0; i < 48; i++) {
+		CHECK_EQ(r[i], DROP_MAX);
+		l4[i] = add_outer(m[i]);
+	}
+	rte_pktmbuf_mtod(m[17], uint8_t *)[20 + 8 + 40] ^= 0x80; /* one forged packet */
+	memset(rx, 0, sizeof(rx));
+	openvpn_ops.decap_burst(tc, m, l4, rx, r, 48);
+	for (unsigned i = 0; i < 48; i++) {
+		if (i == 17) {
+			CHECK_EQ(r[i], DROP_OVPN_BAD_HMAC);
+		} else {
+			CHECK_EQ(r[i], DROP_MAX);
+			CHECK_EQ(rte_pktmbuf_pkt_len(m[i]), 20 + i * 5);
+			CHECK(memcmp(rte_pktmbuf_mtod(m[i], uint8_t *), expect[i], 20 + i * 5) == 0);
+		}
+		rte_pktmbuf_free(m[i]);
+	}
+	/* Packet-ids per tunnel in order of the burst: 16 for one tunnel, 32 for the other. */
+	CHECK_EQ(rx[45].seq, 16);
+	CHECK_EQ(rx[47].seq, 32);
+	for (unsigned i = 0; i < 2; i++) {
+		openvpn_ops.destroy(&srv[i]);
+		openvpn_ops.destroy(&cli[i]);
+	}
+}
+
 static void
 test_config_errors(const char *dir)
 {
@@ -443,6 +500,7 @@ main(void)
 	test_roundtrip(dir, "AES-256-CBC", "SHA256");
 	test_roundtrip(dir, "AES-128-CBC", "SHA1");
 	test_roundtrip(dir, "aes-256-cbc", "sha1");
+	test_burst(dir);
 	test_config_errors(dir);
 	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
