@@ -12,6 +12,7 @@
 #include "gre.h"
 #include "openvpn.h"
 #include "pkt_ecn.h"
+#include "pkt_tcp_mss.h"
 
 const struct tunnel_ops *const config_drivers[] = { &gre_ops, &openvpn_ops, NULL };
 
@@ -528,6 +529,33 @@ parse_reorder(struct section_ctx *s, const struct dpvpn_config *cfg, struct tunn
 	return 0;
 }
 
+/* TCP MSS clamping (OpenVPN's mssfix): auto (what fits the tunnel MTU), off, or a number. */
+static int
+parse_mss_clamp(struct section_ctx *s, struct tunnel *t)
+{
+	struct tunnel_conf c = tc_of(s);
+	const char *v = sec_get(s, "mss_clamp");
+	const uint16_t fit = pkt_tcp_mss_for_mtu(t->mtu);
+	uint64_t n;
+
+	if (v == NULL || strcmp(v, "auto") == 0) {
+		/* Never below RFC 879's 536: such small MTUs are left to fragmentation. */
+		t->mss_clamp = fit >= PKT_TCP_MSS_MIN ? fit : 0;
+		return 0;
+	}
+	if (strcmp(v, "off") == 0) {
+		t->mss_clamp = 0;
+		return 0;
+	}
+	if (fit < PKT_TCP_MSS_MIN)
+		return sec_error(s, "mss_clamp", "the tunnel MTU %u leaves no room above %u: use auto or off",
+				 t->mtu, PKT_TCP_MSS_MIN);
+	if (tunnel_conf_uint(&c, "mss_clamp", fit, PKT_TCP_MSS_MIN, fit, &n) < 0)
+		return -1;
+	t->mss_clamp = (uint16_t)n;
+	return 0;
+}
+
 static int
 parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	     struct dpvpn_config *cfg, struct tunnel *t)
@@ -575,6 +603,8 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
 		return -1;
 	t->mtu = (uint16_t)n;
+	if (parse_mss_clamp(&s, t) < 0)
+		return -1;
 	if (parse_reorder(&s, cfg, t) < 0 || parse_qos(&s, cfg, t) < 0)
 		return -1;
 	return check_unknown_keys(&s);

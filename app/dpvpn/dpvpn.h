@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "neigh.h"
+#include "pkt_tcp_mss.h"
 #include "stats.h"
 #include "tunnel.h"
 
@@ -149,6 +150,15 @@ tunnel_drop_pkt(struct tunnel *t, struct rte_mbuf *m, enum drop_reason r)
 {
 	tunnel_drop(t, r);
 	rte_pktmbuf_free(m);
+}
+
+/* Lowers the MSS of a TCP SYN crossing t (either way) to what fits its MTU. */
+static inline void
+tunnel_mss_clamp(struct tunnel *t, struct rte_ipv4_hdr *ip, uint32_t len)
+{
+	if (unlikely(t->mss_clamp != 0) && ip->next_proto_id == IPPROTO_TCP &&
+	    pkt_tcp_mss_clamp(ip, len, t->mss_clamp))
+		stats_inc(&t->mss_clamped);
 }
 
 /* A packet whose number the window used up but that is not delivered (tunnel_rx.late_drop). */

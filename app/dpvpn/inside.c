@@ -211,6 +211,7 @@ tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	struct rte_mbuf *frags[16];
 	int32_t nf;
 
+	tunnel_mss_clamp(t, (struct rte_ipv4_hdr *)(uintptr_t)ip, rte_pktmbuf_data_len(m));
 	if (likely(rte_pktmbuf_pkt_len(m) <= t->mtu)) {
 		encap_one(w, t, m);
 		return;

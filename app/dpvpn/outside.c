@@ -32,6 +32,7 @@ deliver(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 		goto drop;
 	stats_inc(&t->stats.rx_packets);
 	stats_add(&t->stats.rx_bytes, rte_pktmbuf_pkt_len(m));
+	tunnel_mss_clamp(t, ip, rte_pktmbuf_data_len(m));
 	if (is_our_address(ip->dst_addr)) {
 		/* A ping to us through the tunnel is answered back into it. */
 		r = ip->next_proto_id == IPPROTO_ICMP && !pkt_ipv4_is_fragment(ip) && m->nb_segs == 1
@@ -549,6 +550,10 @@ inner_is_plain(const struct fast_ctx *c, const struct tunnel *t, const struct rt
 	if (t->source_check && !routes_to(t, ip->src_addr))
 		return false;
 	if (has_route(dst))
+		return false;
+	/* A TCP SYN whose MSS may need clamping: deliver does that (rare, so not here). */
+	if (ip->next_proto_id == IPPROTO_TCP && t->mss_clamp != 0 &&
+	    (avail < sizeof(*ip) + 14 || (((const uint8_t *)(ip + 1))[13] & PKT_TCP_SYN)))
 		return false;
 	/* port_next_hop(PORT_INSIDE, dst) */
 	*nh = (dst & c->in_mask) == c->in_net ? dst : c->in_gw;

@@ -357,6 +357,8 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 	else
 		rte_tel_data_add_dict_u64(d, "dscp", t->dscp);
 	rte_tel_data_add_dict_u64(d, "ecn_odd", stats_read(&t->ecn_odd));
+	rte_tel_data_add_dict_u64(d, "mss_clamp", t->mss_clamp);
+	rte_tel_data_add_dict_u64(d, "mss_clamped", stats_read(&t->mss_clamped));
 	if (t->nb_paths > 1)
 		add_paths(t, d);
 	if (t->reorder_mode != TUNNEL_REORDER_NONE) {

@@ -201,6 +201,8 @@ struct tunnel {
 	struct tunnel_qos *qos;         /* shaper + fq_codel towards the peer; NULL: unshaped */
 	uint8_t dscp;                   /* outer DSCP, or PKT_DSCP_INHERIT from the inner packet */
 	uint64_t ecn_odd;               /* RFC 6040 combinations a compliant peer never sends */
+	uint16_t mss_clamp;             /* TCP SYNs both ways get MSS <= this; 0: off */
+	uint64_t mss_clamped;           /* SYNs whose MSS was lowered (owner writes) */
 	char name[32];
 	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
 };

@@ -297,6 +297,10 @@ def main():
                   f"drops {t.get('drop_reasons', {})}")
             check(r["accepted"] >= t["rx_packets"] > 0, f"tunnel {tid}: packets passed the window")
             check(t["cipher"] == "AES-256-CBC" and t["auth"] == "SHA256", f"tunnel {tid}: cipher in telemetry")
+            # The clients' tun MTU is 1500 (MSS 1460); the tunnel's inner MTU is 1400 - so
+            # every iperf3 connection's SYN was clamped to 1360 (mssfix) on the way in.
+            check(t["mss_clamp"] == t["mtu"] - 40 and t["mss_clamped"] >= 2,
+                  f"tunnel {tid}: SYNs clamped to MSS {t['mss_clamp']} ({t['mss_clamped']})")
         for n in names:
             kill_pidfile(os.path.join(work, f"{n}.pid"))
         names = []
