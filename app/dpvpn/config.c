@@ -600,6 +600,9 @@ parse_tunnel(struct rte_cfgfile *cf, const char *file, const char *section,
 		return -1;
 	/* The largest inner packet whose outer packet still fits the outside MTU. */
 	mtu_max = cfg->outside.mtu - sizeof(struct rte_ipv4_hdr) - t->overhead;
+	/* A driver may cap it (OpenVPN's fragment size) by setting t->mtu in configure. */
+	if (t->mtu != 0 && t->mtu < mtu_max)
+		mtu_max = t->mtu;
 	if (tunnel_conf_uint(&c, "mtu", mtu_max, 68, mtu_max, &n) < 0)
 		return -1;
 	t->mtu = (uint16_t)n;

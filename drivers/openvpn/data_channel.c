@@ -11,6 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "clock.h"
 #include "data_channel.h"
 #include "openvpn.h"
 
@@ -113,6 +114,41 @@ status_reason(int status)
 	return status == AEAD_ERR_AUTH ? DROP_OVPN_BAD_HMAC : DROP_CRYPTO_ERROR;
 }
 
+/*
+ * A fragment: filed for reassembly. Its packet-id is used up in the window
+ * either way; the fragment that completes a datagram carries the datagram on,
+ * copied into m (a fragment is never longer than the datagram).
+ */
+static enum drop_reason
+defragment(struct ovpn_tunnel *o, struct rte_mbuf *m, uint32_t hdr, const uint8_t *data, uint32_t len,
+	   struct tunnel_rx *rx)
+{
+	const uint8_t *whole;
+	uint32_t whole_len;
+
+	switch (ovpn_frag_input(o->frag, hdr, data, len, clock_now(), &whole, &whole_len)) {
+	case OVPN_FRAG_HELD:
+		rx->late_drop = TUNNEL_RX_CONSUMED;
+		return DROP_MAX;
+	case OVPN_FRAG_BAD:
+		rx->late_drop = 1 + DROP_OVPN_FRAGMENT;
+		return DROP_MAX;
+	case OVPN_FRAG_DONE:
+		break;
+	}
+	if (whole_len > (uint32_t)m->buf_len - RTE_PKTMBUF_HEADROOM) {
+		rx->late_drop = 1 + DROP_TOO_BIG;
+		return DROP_MAX;
+	}
+	m->data_off = RTE_PKTMBUF_HEADROOM;
+	m->data_len = (uint16_t)whole_len;
+	m->pkt_len = whole_len;
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), whole, whole_len);
+	if (whole_len == 0 || rte_pktmbuf_mtod(m, const uint8_t *)[0] >> 4 != 4)
+		rx->late_drop = 1 + DROP_INNER_NOT_IPV4;
+	return DROP_MAX;
+}
+
 /* After a good HMAC and decryption: padding, packet-id, keepalives, and the strip. */
 static enum drop_reason
 decap_complete(struct ovpn_tunnel *o, struct rte_mbuf *m, const struct aead_op *op,
@@ -141,6 +177,17 @@ decap_complete(struct ovpn_tunnel *o, struct rte_mbuf *m, const struct aead_op *
 	rx->has_seq = true;
 	inner = plain + OVPN_PID_LONG_LEN;
 	inner_len = ct_len - pad - OVPN_PID_LONG_LEN;
+	if (o->fragment != 0) {
+		uint32_t hdr;
+
+		if (inner_len < OVPN_FRAG_HDR_LEN)
+			return DROP_OVPN_FRAGMENT;
+		hdr = ovpn_get_be32(inner);
+		inner += OVPN_FRAG_HDR_LEN;
+		inner_len -= OVPN_FRAG_HDR_LEN;
+		if ((hdr & 3) != OVPN_FRAG_WHOLE)
+			return defragment(o, m, hdr, inner, inner_len, rx);
+	}
 	/* Keepalives and non-IPv4 payloads still pass the window: their packet-ids are used up. */
 	if (ovpn_is_ping(inner, inner_len)) {
 		__atomic_store_n(&o->pings_rx, o->pings_rx + 1, __ATOMIC_RELAXED);
@@ -193,13 +240,15 @@ static enum drop_reason
 encap_prepare(struct ovpn_tunnel *o, struct ovpn_lcore *l, struct rte_mbuf *m, struct aead_op *op)
 {
 	const uint32_t inner_len = rte_pktmbuf_pkt_len(m);
-	const uint32_t plain_len = OVPN_PID_LONG_LEN + inner_len, pad = ovpn_pad_len(plain_len);
+	const uint32_t frag_len = o->fragment != 0 ? OVPN_FRAG_HDR_LEN : 0;
+	const uint32_t plain_len = OVPN_PID_LONG_LEN + frag_len + inner_len, pad = ovpn_pad_len(plain_len);
 	const uint16_t front = (uint16_t)(sizeof(struct rte_udp_hdr) + o->hmac_len + OVPN_BLOCK +
-					  OVPN_PID_LONG_LEN);
+					  OVPN_PID_LONG_LEN + frag_len);
 	uint8_t *tail, *payload, *plain;
 	struct rte_udp_hdr *udp;
 
-	if (!rte_pktmbuf_is_contiguous(m))
+	/* IPv4 fragments from dpvpn's fragmenter are chains: the cipher wants one buffer. */
+	if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0)
 		return DROP_TOO_BIG;
 	tail = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)pad);
 	udp = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, front);
@@ -215,6 +264,8 @@ encap_prepare(struct ovpn_tunnel *o, struct ovpn_lcore *l, struct rte_mbuf *m, s
 	}
 	ovpn_put_be32(plain, o->tx_pid);
 	ovpn_put_be32(plain + 4, o->tx_time);
+	if (frag_len != 0)
+		ovpn_put_be32(plain + OVPN_PID_LONG_LEN, OVPN_FRAG_WHOLE); /* we never fragment */
 	if (random_iv(l, payload + o->hmac_len) < 0)
 		return DROP_CRYPTO_ERROR;
 	udp->src_port = o->port;

@@ -132,12 +132,36 @@ set_keys(struct ovpn_tunnel *o, const struct tunnel_conf *c, const uint8_t key[O
 	return 0;
 }
 
+/*
+ * fragment = N, as openvpn's --fragment N on the client: every packet carries
+ * a fragment header, fragments are reassembled, and the tunnel MTU keeps what
+ * we send whole within N bytes of UDP payload.
+ */
+static int
+set_fragment(struct tunnel *t, struct ovpn_tunnel *o, const struct tunnel_conf *c, uint32_t n)
+{
+	/* HMAC and IV, then whole blocks holding packet-id, time, header, packet and >= 1 pad byte. */
+	int32_t room = (int32_t)((n - o->hmac_len - OVPN_BLOCK) & ~(uint32_t)(OVPN_BLOCK - 1));
+	int32_t mtu = room - OVPN_PID_LONG_LEN - OVPN_FRAG_HDR_LEN - 1;
+
+	if (n <= (uint32_t)o->hmac_len + OVPN_BLOCK || mtu < 68)
+		return c->error(c, "fragment", "%u leaves no room for a 68-byte packet", n);
+	o->frag = calloc(1, sizeof(*o->frag));
+	if (o->frag == NULL)
+		return c->error(c, "fragment", "out of memory");
+	o->frag->ttl_ticks = clock_ms_to_ticks(OVPN_FRAG_TTL_MS);
+	o->fragment = (uint16_t)n;
+	t->overhead = (uint16_t)(t->overhead + OVPN_FRAG_HDR_LEN);
+	t->mtu = (uint16_t)mtu;
+	return 0;
+}
+
 static int
 ovpn_configure(struct tunnel *t, const struct tunnel_conf *c)
 {
 	struct ovpn_tunnel *o = calloc(1, sizeof(*o));
 	uint8_t key[OVPN_STATIC_KEY_LEN];
-	uint64_t port, peer_port, keepalive;
+	uint64_t port, peer_port, keepalive, fragment;
 	int rc;
 
 	if (o == NULL)
@@ -146,7 +170,8 @@ ovpn_configure(struct tunnel *t, const struct tunnel_conf *c)
 	if (parse_algo(o, c) < 0 || parse_direction(o, c) < 0 ||
 	    tunnel_conf_uint(c, "port", OVPN_DEFAULT_PORT, 1, 65535, &port) < 0 ||
 	    tunnel_conf_uint(c, "peer_port", OVPN_DEFAULT_PORT, 1, 65535, &peer_port) < 0 ||
-	    tunnel_conf_uint(c, "keepalive", 10, 0, 3600, &keepalive) < 0)
+	    tunnel_conf_uint(c, "keepalive", 10, 0, 3600, &keepalive) < 0 ||
+	    tunnel_conf_uint(c, "fragment", 0, 0, 65535, &fragment) < 0)
 		return -1;
 	o->port = rte_cpu_to_be_16((uint16_t)port);
 	o->peer_port = rte_cpu_to_be_16((uint16_t)peer_port);
@@ -163,7 +188,7 @@ ovpn_configure(struct tunnel *t, const struct tunnel_conf *c)
 	t->overhead = (uint16_t)(sizeof(struct rte_udp_hdr) + o->hmac_len + OVPN_BLOCK +
 				 OVPN_PID_LONG_LEN + OVPN_BLOCK);
 	t->sequenced = true;
-	return 0;
+	return fragment != 0 ? set_fragment(t, o, c, (uint32_t)fragment) : 0;
 }
 
 static void
@@ -198,6 +223,9 @@ ovpn_keepalive(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room)
 {
 	struct ovpn_tunnel *o = t->priv;
 
+	/* Housekeeping also gives up fragments waiting too long for the rest of their datagram. */
+	if (o->frag != NULL)
+		ovpn_frag_expire(o->frag, now);
 	if (o->keepalive_ticks == 0 || room < OVPN_PING_LEN)
 		return 0;
 	if (o->tx_pid != o->ka_pid || o->ka_since == 0) {
@@ -234,6 +262,13 @@ ovpn_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "peer_restarts", __atomic_load_n(&o->peer_restarts, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "keepalives_rx", __atomic_load_n(&o->pings_rx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "keepalives_tx", __atomic_load_n(&o->pings_tx, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "fragment", o->fragment);
+	if (o->frag != NULL) {
+		rte_tel_data_add_dict_u64(d, "fragments_rx", __atomic_load_n(&o->frag->fragments, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(d, "reassembled", __atomic_load_n(&o->frag->reassembled, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(d, "fragments_given_up",
+					  __atomic_load_n(&o->frag->given_up, __ATOMIC_RELAXED));
+	}
 }
 
 static void
@@ -243,6 +278,7 @@ ovpn_destroy(struct tunnel *t)
 
 	aead_key_free(o->enc);
 	aead_key_free(o->dec);
+	free(o->frag);
 	free(o);
 	t->priv = NULL;
 }

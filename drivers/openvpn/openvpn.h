@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "aead.h"
+#include "fragment.h"
 #include "static_key.h"
 #include "tunnel.h"
 
@@ -31,6 +32,9 @@ struct ovpn_tunnel {
 	uint32_t ka_pid;
 	/* Counters (owner writes, telemetry reads relaxed). */
 	uint64_t pings_rx, pings_tx, peer_restarts;
+	/* --fragment framing (fragment = N): a header in every packet, reassembly on receive. */
+	uint16_t fragment;              /* 0: off; else the largest UDP payload we send */
+	struct ovpn_frag *frag;         /* reassembly state, with fragment on */
 	char secret[512];
 };
 

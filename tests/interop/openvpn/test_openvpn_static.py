@@ -35,6 +35,9 @@ CLIENTS = [  # outer address, tunnel address, UDP port
     ("192.0.2.3", "10.99.0.3", 1194),
 ]
 BAD_CLIENT = ("192.0.2.4", "10.99.0.4", 1194)
+# openvpn --fragment 600 on this one: its large packets arrive in fragments.
+FRAG_CLIENT = ("192.0.2.5", "10.99.0.5", 1194)
+FRAGMENT = 600
 
 CONFIG_HEAD = """
 [dpvpn]
@@ -67,8 +70,8 @@ routes = {inner}/32
 check = Checks("interop-openvpn-static", verbose=True)
 
 
-def openvpn_cmd(work, name, outer, inner, key, port):
-    return ["openvpn", "--dev", f"tun{name}", "--dev-type", "tun", "--ifconfig", inner, DPVPN_INNER,
+def openvpn_cmd(work, name, outer, inner, key, port, extra=()):
+    return ["openvpn"] + list(extra) + ["--dev", f"tun{name}", "--dev-type", "tun", "--ifconfig", inner, DPVPN_INNER,
             "--secret", key, "1", "--cipher", "AES-256-CBC", "--auth", "SHA256",
             "--local", outer, "--lport", str(port), "--remote", DPVPN_OUTER, "--rport", "1194",
             "--route", "10.0.0.0", "255.255.255.0", "--ping", "1", "--ping-restart", "4",
@@ -110,13 +113,14 @@ def iperf(env, ns, server, reverse, seconds):
         return 0.0
 
 
-def ping(env, ns, dst, count):
+def ping(env, ns, dst, count, size=0):
     """ICMP echo with a raw socket (no ping binary needed): answered count."""
     script = r"""
 import os, socket, struct, sys, time
-dst, n = sys.argv[1], int(sys.argv[2])
+dst, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 s.settimeout(1.0)
+s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF, like ping -M dont
 def csum(b):
     b += b"\0" * (len(b) & 1)
     v = sum(struct.unpack("!%dH" % (len(b) // 2), b))
@@ -124,7 +128,7 @@ def csum(b):
     return ~v & 0xffff
 ok, ident = 0, os.getpid() & 0xffff
 for seq in range(n):
-    body = b"dpvpn-openvpn-%04d" % seq
+    body = (b"dpvpn-openvpn-%04d" % seq).ljust(size, b"z")
     h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
     s.sendto(struct.pack("!BBHHH", 8, 0, csum(h + body), ident, seq) + body, (dst, 0))
     end = time.time() + 1.0
@@ -141,7 +145,7 @@ for seq in range(n):
     time.sleep(0.05)
 print(ok)
 """
-    r = env.run_in_ns(ns, ["/usr/bin/python3", "-c", script, dst, str(count)], check=False,
+    r = env.run_in_ns(ns, ["/usr/bin/python3", "-c", script, dst, str(count), str(size)], check=False,
                       timeout=count * 2 + 10)
     try:
         return int(r.stdout.strip())
@@ -182,8 +186,8 @@ def plug(env, lan_ns, name, host_side=None):
     return ns
 
 
-def start_client(env, work, ns, name, outer, inner, key, port):
-    env.run_in_ns(ns, openvpn_cmd(work, name, outer, inner, key, port), timeout=20)
+def start_client(env, work, ns, name, outer, inner, key, port, extra=()):
+    env.run_in_ns(ns, openvpn_cmd(work, name, outer, inner, key, port, extra), timeout=20)
 
 
 def tunnel(dmn, tid):
@@ -207,7 +211,7 @@ def main():
         env.run_in_ns(inside.ns, ["iperf3", "-s", "-D"])
         lan_ns = lan(env)
         outside_if = plug(env, lan_ns, "x", host_side=True)
-        all_clients = CLIENTS + [BAD_CLIENT]
+        all_clients = CLIENTS + [BAD_CLIENT, FRAG_CLIENT]
         ns_of = []
         for i, (outer, _, _) in enumerate(all_clients):
             ns = plug(env, lan_ns, f"c{i}")
@@ -224,12 +228,15 @@ def main():
             for i, (outer, inner, _) in enumerate(all_clients):
                 # A relative secret path starts at the configuration file's folder.
                 f.write(CONFIG_TUNNEL.format(id=i + 1, peer=outer, secret="static.key", inner=inner))
+                if (outer, inner, _) == FRAG_CLIENT:
+                    f.write(f"fragment = {FRAGMENT}\n")
         dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
         dmn.start()
 
         for i, (outer, inner, port) in enumerate(all_clients):
             names.append(f"c{i}")
-            start_client(env, work, ns_of[i], f"c{i}", outer, inner, wrong_key if i == 2 else key, port)
+            start_client(env, work, ns_of[i], f"c{i}", outer, inner, wrong_key if i == 2 else key, port,
+                         ["--fragment", str(FRAGMENT)] if i == 3 else ())
         for i in range(len(CLIENTS)):
             check(wait_log(os.path.join(work, f"c{i}.log"), "Initialization Sequence Completed", 20),
                   f"client {i}: openvpn initialised")
@@ -237,6 +244,19 @@ def main():
             ping(env, ns_of[i], HOST_INNER, 1)  # the first may wait for ARP on the inside
             got = ping(env, ns_of[i], HOST_INNER, 10)
             check(got == 10, f"client {i}: 10/10 pings through the tunnel (got {got})")
+        # The --fragment client: 1400-byte pings leave it in fragments; dpvpn reassembles them,
+        # and sends the replies as IPv4 fragments that fit its tunnel MTU, whole to openvpn.
+        check(wait_log(os.path.join(work, "c3.log"), "Initialization Sequence Completed", 20),
+              "fragment client: openvpn initialised")
+        ping(env, ns_of[3], HOST_INNER, 1)
+        got = ping(env, ns_of[3], HOST_INNER, 10, size=1400)
+        tf = tunnel(dmn, 4)
+        check(got == 10, f"fragment client: 10/10 pings of 1400 bytes (got {got})")
+        check(tf["reassembled"] >= 10 and tf["fragments_rx"] >= 2 * tf["reassembled"],
+              f"fragment client: {tf['fragments_rx']} fragments reassembled into {tf['reassembled']} datagrams")
+        check(tf["drops"] == tf.get("drop_reasons", {}).get("inner_not_ipv4", 0),
+              "fragment client: no drops but its IPv6 chatter "
+              f"({ {k: v for k, v in tf.get('drop_reasons', {}).items() if v} })")
         figures = {}
         for i in range(len(CLIENTS)):
             figures[f"client{i}_up"] = iperf(env, ns_of[i], HOST_INNER, False, seconds)

@@ -439,6 +439,119 @@ test_burst(const char *dir)
 	}
 }
 
+static uint32_t
+frag_hdr(uint32_t type, uint32_t seq_id, uint32_t n, uint32_t last_size)
+{
+	return type | seq_id << 2 | n << 10 | (last_size >> 2) << 15;
+}
+
+/* fragment.c alone: order, loss, bad headers, bounded slots, expiry. */
+static void
+test_fragment_reassembly(void)
+{
+	struct ovpn_frag *f = calloc(1, sizeof(*f));
+	uint8_t d[1500];
+	const uint8_t *out;
+	uint32_t out_len;
+
+	for (unsigned i = 0; i < sizeof(d); i++)
+		d[i] = (uint8_t)(i * 7);
+	f->ttl_ticks = 1000;
+	/* 1500 bytes in fragments of 400: 0, 1, 2 of 400 and the last (3) of 300, in order 2, 0, 3, 1. */
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, 9, 2, 0), d + 800, 400, 10, &out, &out_len), OVPN_FRAG_HELD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, 9, 0, 0), d, 400, 11, &out, &out_len), OVPN_FRAG_HELD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(2, 9, 3, 400), d + 1200, 300, 12, &out, &out_len), OVPN_FRAG_HELD);
+	/* A fragment of another datagram meanwhile. */
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, 10, 0, 0), d, 400, 12, &out, &out_len), OVPN_FRAG_HELD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, 9, 1, 0), d + 400, 400, 13, &out, &out_len), OVPN_FRAG_DONE);
+	CHECK_EQ(out_len, 1500);
+	CHECK(memcmp(out, d, 1500) == 0);
+	CHECK_EQ(f->reassembled, 1);
+	/* A one-fragment datagram: last with n = 0. */
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(2, 11, 0, 400), d, 100, 14, &out, &out_len), OVPN_FRAG_DONE);
+	CHECK_EQ(out_len, 100);
+	/* Bad: whole or test type, size not a multiple of 4, longer than its size, past the buffer. */
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(0, 1, 0, 0), d, 10, 15, &out, &out_len), OVPN_FRAG_BAD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(3, 1, 0, 0), d, 10, 15, &out, &out_len), OVPN_FRAG_BAD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, 1, 0, 0), d, 10, 15, &out, &out_len), OVPN_FRAG_BAD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(2, 1, 0, 100), d, 200, 15, &out, &out_len), OVPN_FRAG_BAD);
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, 1, 31, 0), d, 400, 15, &out, &out_len), OVPN_FRAG_BAD);
+	/* Seq 10 still waits; 4 more datagrams start: the oldest (10) is given up for the last. */
+	for (uint32_t q = 20; q < 24; q++)
+		CHECK_EQ(ovpn_frag_input(f, frag_hdr(1, q, 0, 0), d, 400, 20 + q, &out, &out_len), OVPN_FRAG_HELD);
+	CHECK_EQ(f->given_up, 1);
+	/* Its last fragment now starts a fresh datagram under seq 10: not complete. */
+	CHECK_EQ(ovpn_frag_input(f, frag_hdr(2, 10, 1, 400), d + 400, 10, 50, &out, &out_len), OVPN_FRAG_HELD);
+	CHECK_EQ(f->given_up, 2);
+	/* Expiry: everything older than 1000 ticks goes. */
+	CHECK_EQ(ovpn_frag_expire(f, 1000), 0);
+	CHECK_EQ(ovpn_frag_expire(f, 1060), 4);
+	for (unsigned i = 0; i < OVPN_FRAG_SLOTS; i++)
+		CHECK_EQ(f->slot[i].since, 0);
+	free(f);
+}
+
+/* Through the driver: a tunnel with fragment = 600 takes fragments of a real encrypted packet. */
+static void
+test_fragment_driver(const char *dir)
+{
+	const struct kv server_conf[] = { { "secret", "k.key" }, { "key_direction", "0" },
+					  { "fragment", "600" }, { NULL, NULL } };
+	const struct kv client_conf[] = { { "secret", "k.key" }, { "key_direction", "1" }, { NULL, NULL } };
+	const struct kv tiny[] = { { "secret", "k.key" }, { "fragment", "60" }, { NULL, NULL } };
+	struct tunnel server, client;
+	uint8_t datagram[1000];
+	char file[512];
+
+	snprintf(file, sizeof(file), "%s/dpvpn.ini", dir);
+	CHECK_EQ(configure(&server, server_conf, file), 0);
+	CHECK_EQ(configure(&client, client_conf, file), 0);
+	/* 600 bytes of UDP payload: 600 - 32 - 16 = 552 = 34 blocks + 8; 544 - 8 - 4 - 1 = 531. */
+	CHECK_EQ(server.mtu, 531);
+	CHECK_EQ(server.overhead, 84);
+	memset(datagram, 0xab, sizeof(datagram));
+	datagram[0] = 0x45;
+	/* The client's framing by hand (its own tunnel sends the bytes as they are): 2 fragments of 500. */
+	for (unsigned part = 0; part < 2; part++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 4 + 500);
+		struct tunnel_rx rx = { 0 };
+
+		ovpn_put_be32(p, part == 0 ? frag_hdr(1, 5, 0, 0) : frag_hdr(2, 5, 1, 500));
+		memcpy(p + 4, datagram + part * 500, 500);
+		CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+		add_outer(m);
+		CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_MAX);
+		CHECK(rx.has_seq);
+		if (part == 0) {
+			CHECK_EQ(rx.late_drop, TUNNEL_RX_CONSUMED);
+		} else {
+			CHECK_EQ(rx.late_drop, 0);
+			CHECK_EQ(rte_pktmbuf_pkt_len(m), 1000);
+			CHECK(memcmp(rte_pktmbuf_mtod(m, uint8_t *), datagram, 1000) == 0);
+		}
+		rte_pktmbuf_free(m);
+	}
+	/* What the server sends carries a whole-packet header after the packet-id. */
+	{
+		struct rte_mbuf *m = inner_packet(200, 9);
+		uint8_t plain[512];
+		int n;
+
+		CHECK_EQ(openvpn_ops.encap(&server, m), DROP_MAX);
+		CHECK(rte_pktmbuf_pkt_len(m) - 8 <= 600);
+		n = openssl_open(rte_pktmbuf_mtod(m, uint8_t *) + 8, rte_pktmbuf_pkt_len(m) - 8, file_key, 32,
+				 file_key + 64, 32, EVP_sha256(), plain);
+		CHECK(n > 12 && ovpn_get_be32(plain + 8) == 0 && plain[12] == 0x45);
+		rte_pktmbuf_free(m);
+	}
+	openvpn_ops.destroy(&server);
+	openvpn_ops.destroy(&client);
+	CHECK_EQ(configure(&server, tiny, file), -1);
+	CHECK(strncmp(last_error, "fragment: 60 leaves no room", 27) == 0);
+	openvpn_ops.destroy(&server);
+}
+
 static void
 test_config_errors(const char *dir)
 {
@@ -501,6 +614,8 @@ main(void)
 	test_roundtrip(dir, "AES-128-CBC", "SHA1");
 	test_roundtrip(dir, "aes-256-cbc", "sha1");
 	test_burst(dir);
+	test_fragment_reassembly();
+	test_fragment_driver(dir);
 	test_config_errors(dir);
 	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
