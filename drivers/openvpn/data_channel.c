@@ -180,8 +180,11 @@ decap_complete(struct ovpn_tunnel *o, struct rte_mbuf *m, const struct aead_op *
 	if (o->fragment != 0) {
 		uint32_t hdr;
 
-		if (inner_len < OVPN_FRAG_HDR_LEN)
-			return DROP_OVPN_FRAGMENT;
+		if (inner_len < OVPN_FRAG_HDR_LEN) {
+			/* Authentic but too short: its packet-id is still used up. */
+			rx->late_drop = 1 + DROP_OVPN_FRAGMENT;
+			return DROP_MAX;
+		}
 		hdr = ovpn_get_be32(inner);
 		inner += OVPN_FRAG_HDR_LEN;
 		inner_len -= OVPN_FRAG_HDR_LEN;
