@@ -75,11 +75,12 @@ def eal_mem(huge):
     return [] if huge else ["--no-huge", "-m", "1024"]
 
 
-def testpmd_rate(pcap, seconds, huge, prefix):
-    """Packets per second testpmd io-forwards from the pcap replay into net_null, one fwd lcore."""
+def testpmd_rate(pcap, seconds, huge, prefix, mbufs=16384):
+    """Packets per second testpmd io-forwards from the pcap replay into net_null, one fwd lcore.
+    mbufs: enough for the whole replay (net_pcap holds it in mbufs) plus the queues."""
     cmd = ["dpdk-testpmd", "-l", "0,1", "--no-pci", "--file-prefix", prefix, "--log-level=3",
            f"--vdev=net_pcap0,rx_pcap={pcap},infinite_rx=1", "--vdev=net_null0,no-rx=1"] + eal_mem(huge) + \
-          ["--", "-i", "--forward-mode=io", "--total-num-mbufs=16384", "--nb-cores=1"]
+          ["--", "-i", "--forward-mode=io", f"--total-num-mbufs={mbufs}", "--nb-cores=1"]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         time.sleep(3)
