@@ -157,6 +157,7 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 	const struct dp_port *port = &dp.ports[PORT_OUTSIDE];
 	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
 	struct rte_ipv4_hdr *ip;
+	const struct tunnel_ops *drv = NULL;
 	struct tunnel_key k;
 	struct tunnel *t;
 	enum drop_reason r;
@@ -196,8 +197,10 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 	}
 	memset(&k, 0, sizeof(k));
 	for (unsigned i = 0; config_drivers[i] != NULL && rc == -1; i++)
-		if (config_drivers[i]->ip_proto == ip->next_proto_id)
-			rc = config_drivers[i]->classify(m, ip, l4, &k);
+		if (config_drivers[i]->ip_proto == ip->next_proto_id) {
+			drv = config_drivers[i];
+			rc = drv->classify(m, ip, l4, &k);
+		}
 	if (rc != DROP_MAX) {
 		r = rc >= 0 ? (enum drop_reason)rc
 		    : ip->next_proto_id == IPPROTO_GRE ? DROP_GRE_BAD_VERSION
@@ -205,6 +208,8 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 		goto drop;
 	}
 	t = tunnel_table_lookup_cached(&dp.tunnels, w->tcache, &k);
+	if (t == NULL && drv->classify_wildcard != NULL && drv->classify_wildcard(&k))
+		t = tunnel_table_lookup_cached(&dp.tunnels, w->tcache, &k);
 	r = DROP_NO_TUNNEL;
 	if (t == NULL)
 		goto drop;

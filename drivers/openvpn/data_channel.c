@@ -77,7 +77,8 @@ random_iv(struct ovpn_lcore *l, uint8_t *iv)
 
 /* Checks the lengths and fills op for the decryption of m; DROP_MAX or why m is dropped. */
 static enum drop_reason
-decap_prepare(const struct ovpn_tunnel *o, struct rte_mbuf *m, uint16_t l4_off, struct aead_op *op)
+decap_prepare(const struct ovpn_tunnel *o, struct rte_mbuf *m, uint16_t l4_off, struct aead_op *op,
+	      rte_be16_t *sport)
 {
 	const struct rte_udp_hdr *udp;
 	uint8_t *payload;
@@ -92,6 +93,7 @@ decap_prepare(const struct ovpn_tunnel *o, struct rte_mbuf *m, uint16_t l4_off, 
 		return DROP_UDP_TRUNCATED;
 	payload = (uint8_t *)(udp + 1);
 	len = udp_len - sizeof(*udp);
+	*sport = udp->src_port;
 	if (!ovpn_length_ok(len, o->hmac_len))
 		return DROP_OVPN_MALFORMED;
 	ct_len = len - o->hmac_len - OVPN_BLOCK;
@@ -221,9 +223,11 @@ ovpn_decap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, const uint1
 	struct ovpn_lcore *l = this_lcore();
 	struct aead_op ops[OVPN_BURST_MAX];
 	uint16_t idx[OVPN_BURST_MAX], nb = 0;
+	rte_be16_t sport[OVPN_BURST_MAX];
 
 	for (uint16_t i = 0; i < n; i++) {
-		r[i] = l != NULL ? decap_prepare(t[i]->priv, m[i], l4_off[i], &ops[nb]) : DROP_CRYPTO_ERROR;
+		r[i] = l != NULL ? decap_prepare(t[i]->priv, m[i], l4_off[i], &ops[nb], &sport[nb])
+				 : DROP_CRYPTO_ERROR;
 		if (r[i] == DROP_MAX)
 			idx[nb++] = i;
 	}
@@ -232,9 +236,13 @@ ovpn_decap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, const uint1
 		aead_decrypt_burst(l->engine, ops, nb);
 	for (uint16_t j = 0; j < nb; j++) {
 		uint16_t i = idx[j];
+		struct ovpn_tunnel *o = t[i]->priv;
 
 		r[i] = ops[j].status != AEAD_OK ? status_reason(ops[j].status)
-						: decap_complete(t[i]->priv, m[i], &ops[j], &rx[i]);
+						: decap_complete(o, m[i], &ops[j], &rx[i]);
+		/* peer_port = any: answer where the client's authentic packets come from (NAT). */
+		if (o->float_port && r[i] == DROP_MAX && sport[j] != 0 && sport[j] != o->peer_port)
+			__atomic_store_n(&o->peer_port, sport[j], __ATOMIC_RELAXED);
 	}
 }
 
@@ -250,6 +258,8 @@ encap_prepare(struct ovpn_tunnel *o, struct ovpn_lcore *l, struct rte_mbuf *m, s
 	uint8_t *tail, *payload, *plain;
 	struct rte_udp_hdr *udp;
 
+	if (unlikely(o->peer_port == 0))
+		return DROP_OVPN_PEER_UNKNOWN;
 	/* IPv4 fragments from dpvpn's fragmenter are chains: the cipher wants one buffer. */
 	if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0)
 		return DROP_TOO_BIG;

@@ -156,6 +156,19 @@ set_fragment(struct tunnel *t, struct ovpn_tunnel *o, const struct tunnel_conf *
 	return 0;
 }
 
+/* peer_port = any (0): the client's port is learnt from its authenticated packets (NAT). */
+static int
+parse_peer_port(const struct tunnel_conf *c, uint64_t *port)
+{
+	const char *v = c->get(c, "peer_port");
+
+	if (v != NULL && strcmp(v, "any") == 0) {
+		*port = 0;
+		return 0;
+	}
+	return tunnel_conf_uint(c, "peer_port", OVPN_DEFAULT_PORT, 1, 65535, port);
+}
+
 static int
 ovpn_configure(struct tunnel *t, const struct tunnel_conf *c)
 {
@@ -169,12 +182,13 @@ ovpn_configure(struct tunnel *t, const struct tunnel_conf *c)
 	t->priv = o;
 	if (parse_algo(o, c) < 0 || parse_direction(o, c) < 0 ||
 	    tunnel_conf_uint(c, "port", OVPN_DEFAULT_PORT, 1, 65535, &port) < 0 ||
-	    tunnel_conf_uint(c, "peer_port", OVPN_DEFAULT_PORT, 1, 65535, &peer_port) < 0 ||
+	    parse_peer_port(c, &peer_port) < 0 ||
 	    tunnel_conf_uint(c, "keepalive", 10, 0, 3600, &keepalive) < 0 ||
 	    tunnel_conf_uint(c, "fragment", 0, 0, 65535, &fragment) < 0)
 		return -1;
 	o->port = rte_cpu_to_be_16((uint16_t)port);
 	o->peer_port = rte_cpu_to_be_16((uint16_t)peer_port);
+	o->float_port = peer_port == 0;
 	o->keepalive_ticks = clock_ms_to_ticks(keepalive * 1000);
 	if (load_key(o, c, key) < 0)
 		return -1;
@@ -199,7 +213,8 @@ ovpn_key(const struct tunnel *t, struct tunnel_key *k)
 	k->peer = t->peer;
 	k->local = t->local;
 	k->ip_proto = IPPROTO_UDP;
-	k->proto_key = (uint32_t)o->port << 16 | o->peer_port;
+	/* With peer_port = any, the wildcard key (classify_wildcard): the client's port as 0. */
+	k->proto_key = (uint32_t)o->port << 16 | (o->float_port ? 0 : o->peer_port);
 }
 
 static int
@@ -218,6 +233,16 @@ ovpn_classify(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off
 	return DROP_MAX;
 }
 
+static bool
+ovpn_classify_wildcard(struct tunnel_key *k)
+{
+	/* proto_key is our port << 16 | the client's: a tunnel with peer_port = any has 0 there. */
+	if ((k->proto_key & 0xffff) == 0)
+		return false;
+	k->proto_key &= 0xffff0000u;
+	return true;
+}
+
 static uint16_t
 ovpn_keepalive(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room)
 {
@@ -226,7 +251,7 @@ ovpn_keepalive(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room)
 	/* Housekeeping also gives up fragments waiting too long for the rest of their datagram. */
 	if (o->frag != NULL)
 		ovpn_frag_expire(o->frag, now);
-	if (o->keepalive_ticks == 0 || room < OVPN_PING_LEN)
+	if (o->keepalive_ticks == 0 || room < OVPN_PING_LEN || o->peer_port == 0)
 		return 0;
 	if (o->tx_pid != o->ka_pid || o->ka_since == 0) {
 		/* Something was sent since we last looked: the peer hears from us anyway. */
@@ -256,7 +281,8 @@ ovpn_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "key_direction", o->key_dir == OVPN_KEY_DIR_BIDIRECTIONAL ? "none"
 							 : o->key_dir == OVPN_KEY_DIR_NORMAL ? "0" : "1");
 	rte_tel_data_add_dict_u64(d, "port", rte_be_to_cpu_16(o->port));
-	rte_tel_data_add_dict_u64(d, "peer_port", rte_be_to_cpu_16(o->peer_port));
+	rte_tel_data_add_dict_u64(d, "peer_port", rte_be_to_cpu_16(__atomic_load_n(&o->peer_port, __ATOMIC_RELAXED)));
+	rte_tel_data_add_dict_string(d, "peer_port_mode", o->float_port ? "any" : "fixed");
 	rte_tel_data_add_dict_u64(d, "tx_packet_id", __atomic_load_n(&o->tx_pid, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "peer_time", __atomic_load_n(&o->rx_time, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "peer_restarts", __atomic_load_n(&o->peer_restarts, __ATOMIC_RELAXED));
@@ -290,6 +316,7 @@ const struct tunnel_ops openvpn_ops = {
 	.configure = ovpn_configure,
 	.key = ovpn_key,
 	.classify = ovpn_classify,
+	.classify_wildcard = ovpn_classify_wildcard,
 	.decap = ovpn_decap,
 	.encap = ovpn_encap,
 	.decap_burst = ovpn_decap_burst,

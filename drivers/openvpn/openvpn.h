@@ -20,7 +20,8 @@ struct ovpn_tunnel {
 	enum aead_algo algo;
 	uint16_t hmac_len;
 	rte_be16_t port;                /* ours */
-	rte_be16_t peer_port;
+	rte_be16_t peer_port;           /* with float_port: the last one an authentic packet came from, 0 before */
+	bool float_port;                /* peer_port = any */
 	enum ovpn_key_direction key_dir;
 	struct aead_key *enc, *dec;
 	/* Owner lcore only. */

@@ -41,6 +41,7 @@
 	X(OVPN_BAD_PADDING, "ovpn_bad_padding", "OpenVPN CBC padding invalid after a good HMAC") \
 	X(OVPN_REPLAY, "ovpn_replay", "OpenVPN packet-id time of an earlier session of the peer") \
 	X(OVPN_FRAGMENT, "ovpn_fragment", "OpenVPN fragment header or size invalid") \
+	X(OVPN_PEER_UNKNOWN, "ovpn_peer_unknown", "OpenVPN peer_port any: no packet from the client yet") \
 	X(INNER_NOT_IPV4, "inner_not_ipv4", "tunnel payload is not IPv4 (IPv6, OpenVPN OCC)") \
 	X(CRYPTO_ERROR, "crypto_error", "the crypto engine refused the packet")        \
 	X(NO_TUNNEL, "no_tunnel", "no tunnel for this peer, local address and key")   \

@@ -108,6 +108,13 @@ struct tunnel_ops {
 	int (*classify)(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t l4_off,
 			struct tunnel_key *k);
 	/*
+	 * Optional, any lcore: when no tunnel has classify's key, rewrites k to
+	 * the wildcard key a tunnel may be configured with (OpenVPN's
+	 * peer_port = any: the client's source port zeroed) for a second lookup.
+	 * Returns false when there is none.
+	 */
+	bool (*classify_wildcard)(struct tunnel_key *k);
+	/*
 	 * Owner lcore: checks and strips everything up to the inner IPv4 header,
 	 * and reports the packet's sequence number (rx->has_seq) for the reorder
 	 * window, which runs after decap and before delivery.

@@ -38,6 +38,8 @@ BAD_CLIENT = ("192.0.2.4", "10.99.0.4", 1194)
 # openvpn --fragment 600 on this one: its large packets arrive in fragments.
 FRAG_CLIENT = ("192.0.2.5", "10.99.0.5", 1194)
 FRAGMENT = 600
+# --nobind: a random source port, as behind NAT; its tunnel has peer_port = any.
+NAT_CLIENT = ("192.0.2.6", "10.99.0.6", None)
 
 CONFIG_HEAD = """
 [dpvpn]
@@ -73,7 +75,8 @@ check = Checks("interop-openvpn-static", verbose=True)
 def openvpn_cmd(work, name, outer, inner, key, port, extra=()):
     return ["openvpn"] + list(extra) + ["--dev", f"tun{name}", "--dev-type", "tun", "--ifconfig", inner, DPVPN_INNER,
             "--secret", key, "1", "--cipher", "AES-256-CBC", "--auth", "SHA256",
-            "--local", outer, "--lport", str(port), "--remote", DPVPN_OUTER, "--rport", "1194",
+            ] + (["--local", outer, "--lport", str(port)] if port else ["--nobind"]) + [
+            "--remote", DPVPN_OUTER, "--rport", "1194",
             "--route", "10.0.0.0", "255.255.255.0", "--ping", "1", "--ping-restart", "4",
             "--verb", "3", "--log", os.path.join(work, f"{name}.log"),
             "--writepid", os.path.join(work, f"{name}.pid"), "--daemon"]
@@ -211,7 +214,7 @@ def main():
         env.run_in_ns(inside.ns, ["iperf3", "-s", "-D"])
         lan_ns = lan(env)
         outside_if = plug(env, lan_ns, "x", host_side=True)
-        all_clients = CLIENTS + [BAD_CLIENT, FRAG_CLIENT]
+        all_clients = CLIENTS + [BAD_CLIENT, FRAG_CLIENT, NAT_CLIENT]
         ns_of = []
         for i, (outer, _, _) in enumerate(all_clients):
             ns = plug(env, lan_ns, f"c{i}")
@@ -230,6 +233,8 @@ def main():
                 f.write(CONFIG_TUNNEL.format(id=i + 1, peer=outer, secret="static.key", inner=inner))
                 if (outer, inner, _) == FRAG_CLIENT:
                     f.write(f"fragment = {FRAGMENT}\n")
+                if (outer, inner, _) == NAT_CLIENT:
+                    f.write("peer_port = any\n")
         dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
         dmn.start()
 
@@ -257,6 +262,13 @@ def main():
         check(tf["drops"] == tf.get("drop_reasons", {}).get("inner_not_ipv4", 0),
               "fragment client: no drops but its IPv6 chatter "
               f"({ {k: v for k, v in tf.get('drop_reasons', {}).items() if v} })")
+        check(wait_log(os.path.join(work, "c4.log"), "Initialization Sequence Completed", 20),
+              "--nobind client: openvpn initialised")
+        ping(env, ns_of[4], HOST_INNER, 1)
+        got = ping(env, ns_of[4], HOST_INNER, 5)
+        tn = tunnel(dmn, 5)
+        check(got == 5 and tn["peer_port_mode"] == "any" and tn["peer_port"] not in (0, 1194),
+              f"--nobind client: 5/5 pings, answered on its random port {tn['peer_port']} (got {got})")
         figures = {}
         for i in range(len(CLIENTS)):
             figures[f"client{i}_up"] = iperf(env, ns_of[i], HOST_INNER, False, seconds)

@@ -552,6 +552,60 @@ test_fragment_driver(const char *dir)
 	openvpn_ops.destroy(&server);
 }
 
+/* peer_port = any: found by the wildcard key, answers the port the client's packets came from. */
+static void
+test_float_port(const char *dir)
+{
+	const struct kv server_conf[] = { { "secret", "k.key" }, { "key_direction", "0" },
+					  { "peer_port", "any" }, { NULL, NULL } };
+	const struct kv client_conf[] = { { "secret", "k.key" }, { "key_direction", "1" },
+					  { "port", "40000" }, { NULL, NULL } };
+	struct tunnel server, client;
+	struct tunnel_key want, k;
+	struct tunnel_rx rx = { 0 };
+	struct rte_mbuf *m;
+	char file[512];
+
+	snprintf(file, sizeof(file), "%s/dpvpn.ini", dir);
+	CHECK_EQ(configure(&server, server_conf, file), 0);
+	CHECK_EQ(configure(&client, client_conf, file), 0);
+	/* Nothing heard yet: nothing to send to. */
+	m = inner_packet(100, 1);
+	CHECK_EQ(openvpn_ops.encap(&server, m), DROP_OVPN_PEER_UNKNOWN);
+	rte_pktmbuf_free(m);
+	CHECK_EQ(openvpn_ops.keepalive(&server, 1, (uint8_t[64]){ 0 }, 64), 0);
+	/* The client's packet (source port 40000) misses the exact key, hits the wildcard. */
+	m = inner_packet(100, 2);
+	CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+	add_outer(m);
+	memset(&want, 0, sizeof(want));
+	memset(&k, 0, sizeof(k)); /* as the app does: unused fields are 0 */
+	openvpn_ops.key(&server, &want);
+	CHECK_EQ(openvpn_ops.classify(m, rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *), 20, &k), DROP_MAX);
+	CHECK(k.proto_key != want.proto_key);
+	CHECK(openvpn_ops.classify_wildcard(&k));
+	CHECK(memcmp(&k, &want, sizeof(k)) == 0);
+	CHECK(!openvpn_ops.classify_wildcard(&k)); /* no second fallback */
+	CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_MAX);
+	rte_pktmbuf_free(m);
+	/* Now answered on 40000. */
+	m = inner_packet(100, 3);
+	CHECK_EQ(openvpn_ops.encap(&server, m), DROP_MAX);
+	CHECK_EQ(rte_pktmbuf_mtod(m, uint8_t *)[2] << 8 | rte_pktmbuf_mtod(m, uint8_t *)[3], 40000);
+	rte_pktmbuf_free(m);
+	/* A forged packet from another port does not move it. */
+	m = inner_packet(100, 4);
+	CHECK_EQ(openvpn_ops.encap(&client, m), DROP_MAX);
+	rte_pktmbuf_mtod(m, uint8_t *)[1] ^= 1;     /* source port 40001 */
+	rte_pktmbuf_mtod(m, uint8_t *)[8 + 40] ^= 1; /* and a broken HMAC */
+	add_outer(m);
+	CHECK_EQ(openvpn_ops.decap(&server, m, 20, &rx), DROP_OVPN_BAD_HMAC);
+	rte_pktmbuf_free(m);
+	CHECK_EQ(rte_be_to_cpu_16(((struct ovpn_tunnel *)server.priv)->peer_port), 40000);
+	openvpn_ops.destroy(&server);
+	openvpn_ops.destroy(&client);
+}
+
 static void
 test_config_errors(const char *dir)
 {
@@ -616,6 +670,7 @@ main(void)
 	test_burst(dir);
 	test_fragment_reassembly();
 	test_fragment_driver(dir);
+	test_float_port(dir);
 	test_config_errors(dir);
 	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
