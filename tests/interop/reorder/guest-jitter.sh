@@ -69,10 +69,13 @@ for p in $PHASES; do
         flag=""
         [ "$dir" = down ] && flag="-R"
         mark begin "$name-$dir"
+        # The guest's CPU over the run (/proc/stat): under TCG the guest is usually the bottleneck.
+        echo "DPVPN-CPU-BEGIN $name-$dir $(head -n 1 /proc/stat)"
         echo "DPVPN-JSON-BEGIN $name-$dir"
         # Bounded: a collapsed connection must not hang the run.
         timeout $((IPERF_SECONDS + 40)) iperf3 -c "$HOST_INNER" -t "$IPERF_SECONDS" -O 1 -J $flag || rc=5
         echo "DPVPN-JSON-END $name-$dir"
+        echo "DPVPN-CPU-END $name-$dir $(head -n 1 /proc/stat)"
         mark end "$name-$dir"
     done
     echo "DPVPN-TC-BEGIN $name"

@@ -203,6 +203,7 @@ def run_boot(env, inside, work, label, reorder_line, phases, seconds):
                      "qdisc": qd.group(1).strip() if qd else None,
                      "netem_stats": " ".join(tcs.split()) if tcs else None}
                 r["iperf"] = iperf_result(log, run)
+                r["guest_busy_percent"] = guest_busy(log, run)
                 b, e = snaps.get(("begin", run)), snaps.get(("end", run))
                 r["counters"] = delta(b, e) if b and e else None
                 out[run] = r
@@ -212,6 +213,19 @@ def run_boot(env, inside, work, label, reorder_line, phases, seconds):
         if dmn is not None:
             dmn.stop()
         vm.kill()
+
+
+def guest_busy(log, run):
+    """Percent of the guest's CPU busy during one iperf3 run, from its /proc/stat before and after."""
+    snaps = []
+    for edge in ("BEGIN", "END"):
+        m = re.search(rf"DPVPN-CPU-{edge} {re.escape(run)} cpu\s+([\d ]+)", log)
+        if not m:
+            return None
+        snaps.append([int(x) for x in m.group(1).split()])
+    d = [b - a for a, b in zip(*snaps)]
+    total = sum(d)
+    return 100.0 * (1 - (d[3] + d[4]) / total) if total > 0 else None
 
 
 def mbps(r):
@@ -232,7 +246,7 @@ def fmt(x, w=8, p=1):
 def print_table(runs):
     print()
     print(f"{'run':<34} {'Mbit/s':>8} {'retr':>6} {'rtt ms':>7} {'rx pkts':>8} {'accepted':>8} "
-          f"{'under_w':>8} {'buffered':>8} {'dup':>5} {'lost':>6} {'busy%':>6}")
+          f"{'under_w':>8} {'buffered':>8} {'dup':>5} {'lost':>6} {'busy%':>6} {'guest%':>6}")
     for run, r in runs.items():
         c = r["counters"] or {}
         w = c.get("reorder", {})
@@ -242,7 +256,7 @@ def print_table(runs):
         print(f"{title:<34} {fmt(mbps(r))} {fmt(retr, 6, 0)} {fmt(rtt, 7, 2)} {fmt(c.get('rx_packets'), 8, 0)} "
               f"{fmt(w.get('accepted'), 8, 0)} {fmt(w.get('under_window'), 8, 0)} "
               f"{fmt(w.get('buffered'), 8, 0)} {fmt(w.get('duplicated'), 5, 0)} {fmt(w.get('lost'), 6, 0)} "
-              f"{fmt(c.get('dpvpn_busy_percent'), 6, 1)}")
+              f"{fmt(c.get('dpvpn_busy_percent'), 6, 1)} {fmt(r.get('guest_busy_percent'), 6, 0)}")
     print()
 
 
