@@ -2,21 +2,42 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """OpenVPN data-channel throughput of one dpvpn worker lcore (static key, AES-256-CBC + HMAC-SHA256).
 
-encrypt-and-send: plain IPv4/UDP packets replayed on the inside port (net_pcap infinite_rx) into 4
-OpenVPN tunnels, out to net_null. decrypt-and-deliver: the same tunnels' packets, encrypted here
-with Python's `cryptography` (an independent encoder) with consecutive packet-ids per tunnel,
-replayed on the outside port and delivered to net_null. An endless replay repeats packet-ids,
-which the window rightly refuses, so each replay holds many packets (PACKETS) and the tunnels run with
-reorder_hold_ms = 1: at each wrap the window resyncs to the repeated numbering within about a
-millisecond. Reported: packets decrypted per second (every packet is HMAC-checked and decrypted,
-delivered or not) and packets delivered per second, with the delivered share.
+encrypt-and-send: plain IPv4/UDP packets (64 or 1400 B) replayed on the inside port (net_pcap
+infinite_rx), routed into 4 OpenVPN tunnels, out to net_null. decrypt-and-deliver: the same tunnels'
+packets, encrypted here with Python's `cryptography` (an independent encoder) with consecutive
+packet-ids per tunnel, replayed on the outside port and delivered to net_null.
 
-Ceilings from the same run: the I/O ceiling (dpdk-testpmd io-forward over the same replay into
-net_null) and the crypto ceiling (dpdk-test-crypto-perf, crypto_aesni_mb, AES-256-CBC +
-SHA256-HMAC encrypt of the bytes a packet of that size encrypts, 80 and 1424, burst 32). The anchor: two stock openvpn 2.6
-processes (same key, cipher and auth) in two namespaces over a veth, iperf3 TCP through them.
+The replay wraps: an endless replay repeats packet-ids, which the window rightly refuses. So each
+decrypt replay holds many packets (PACKETS: 16384 per tunnel at 64 B) and the tunnels run with
+reorder_hold_ms = 1: at each wrap the window sees the old numbers as far behind, and after 3 of
+them lasting one hold time it resyncs to the repeated numbering; what arrives meanwhile is HMAC-
+checked and decrypted, then dropped (under_window / duplicated). Reported: `dpvpn_mpps`, packets
+received and decrypted per second (the crypto and parsing work, delivered or not), and
+`delivered_mpps`, tunnel rx_packets per second (what left the window towards the inside), with
+`delivered_share`. The loss is about (hold time x rate) / replay length, i.e. an artefact of the
+replay, not of the data path; a real client never repeats its numbering. Any other drop fails the run.
+
+Ceilings from the same run, interleaved with the dpvpn runs:
+- I/O: dpdk-testpmd io-forward over the same replay into net_null (perf/gre's testpmd_rate).
+- crypto, same engine: bench_ovpn_crypto (this folder) drives lib/crypto's AEAD engine, the one the
+  workers use, over OpenVPN packets laid out as on the wire (HMAC over IV + ciphertext, CBC over
+  packet-id | time | packet | pad), encrypt and decrypt, in bursts of 32 (multi-buffer: lanes filled
+  across packets, as a worker does) and one packet at a time (submit + flush per packet). The
+  ratios use burst 32 of the same direction.
+- crypto, external: dpdk-test-crypto-perf with the crypto_aesni_mb PMD, AES-256-CBC + SHA256-HMAC
+  encrypt (cipher-then-auth) over the bytes one packet encrypts (80 and 1424), burst 32 and 1.
+  Its decrypt needs a test-vector file (auth verify), so only encrypt is measured there.
+- I/O + crypto: 1 / (1 / I/O ceiling + 1 / crypto ceiling), the rate if the worker did nothing but
+  the replay's packet I/O and the crypto, one after the other on its one core.
+The anchor: two stock openvpn 2.6 processes (same key, cipher and auth) in two network namespaces
+over a veth, iperf3 TCP through them (one openvpn process per side, each single-threaded).
 
     perf/openvpn/run.py [--seconds 3] [--repeat 3] [--out perf/openvpn/results] [--build build]
+                        [--profile]
+
+--profile records one dpvpn run per case with `perf record -g` and writes the top of
+`perf report --no-children` (by shared object and by symbol, worker thread only) to
+results/profile-<direction>-<size>.txt.
 """
 import argparse
 import importlib.util
@@ -112,8 +133,82 @@ def make_pcaps(d, key):
     return files
 
 
-def dpvpn_rate(work, direction, pcap, seconds, huge, key_path):
-    """(processed/s, delivered/s, worker busy %) of one dpvpn worker for this replay."""
+def bench_binary():
+    build = os.environ.get("DPVPN_BUILD", os.path.join(HERE, "..", "..", "build"))
+    path = os.path.join(build, "perf", "openvpn", "bench_ovpn_crypto")
+    if not os.access(path, os.X_OK):
+        sys.exit(f"{path} missing: ninja -C {build} perf/openvpn/bench_ovpn_crypto")
+    return path
+
+
+def engine_ceiling(size):
+    """{(direction, size, burst): packets/s} of lib/crypto's engine on OpenVPN packets (bench_ovpn_crypto)."""
+    out = subprocess.run([bench_binary(), str(size)], capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    res = {}
+    for line in out.splitlines():
+        j = json.loads(line)
+        res[(j["direction"], j["inner_bytes"], j["burst"])] = j["pkts_per_s"]
+        res["arch"] = j["arch"]
+    return res
+
+
+def worker_run_ns(pid):
+    """Nanoseconds the dpvpn worker thread (rte-worker-*) has been on a CPU (schedstat), or None."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                if "worker" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                return int(f.read().split()[0])
+        except OSError:
+            continue
+    return None
+
+
+def profile(pid, seconds, sample, out_txt, work):
+    """perf record -g of the running dpvpn's worker thread; writes its top shared objects and symbols
+    to out_txt and returns {shared object: ns per packet}: the worker's on-CPU time in the recorded
+    window (schedstat) divided by the packets it processed meanwhile, split by the share of samples.
+    Time the thread spent preempted (a shared machine) is not counted; its share is printed."""
+    data = os.path.join(work, "perf.data")
+    n0, run0, t0 = sample()[0], worker_run_ns(pid), time.time()
+    subprocess.run(["perf", "record", "-g", "-q", "-o", data, "-p", str(pid), "--", "sleep", str(seconds)],
+                   capture_output=True, timeout=seconds + 60)
+    n1, run1, t1 = sample()[0], worker_run_ns(pid), time.time()
+    pkts = max(n1 - n0, 1)
+    oncpu = (run1 - run0) / 1e9 / (t1 - t0) if run0 is not None and run1 is not None else 1.0
+    ns = oncpu * (t1 - t0) * 1e9 / pkts
+
+    def report(sort, extra=()):
+        out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--stdio", "-g", "none",
+                              "--percent-limit", "0.3", "--sort", sort] + list(extra),
+                             capture_output=True, text=True, timeout=120).stdout
+        return [l.rstrip() for l in out.splitlines() if l.strip() and not l.startswith("#")]
+    comms = report("comm")
+    worker = next((l.split()[-1] for l in comms if "worker" in l), None)
+    sel = ["--comms", worker] if worker else []
+    dsos = report("dso", sel)
+    per_dso = {}
+    for l in dsos:
+        pct, name = l.split()[0], l.split()[-1]
+        per_dso[name] = round(float(pct.rstrip("%")) / 100 * ns, 1)
+    parts = ["# threads (share of samples)\n" + "\n".join(comms),
+             f"# {worker or 'all threads'}, by shared object: {pkts / (t1 - t0) / 1e6:.3f} Mpps while recorded, "
+             f"worker on a CPU {oncpu:.0%} of the time, {ns:.0f} ns of CPU per packet in all\n" +
+             "\n".join(f"{l}   {per_dso[l.split()[-1]]:7.1f} ns" for l in dsos),
+             f"# {worker or 'all threads'}, by symbol (libIPSec_MB is stripped: its internal kernels show under\n"
+             "# the nearest exported name, e.g. imb_aes_gmac_update_256_avx_gen4 for CBC and SHA-256)\n" +
+             "\n".join(report("symbol", sel)[:40])]
+    with open(out_txt, "w") as f:
+        f.write("\n\n".join(parts) + "\n")
+    os.unlink(data)
+    return per_dso
+
+
+def dpvpn_rate(work, direction, pcap, seconds, huge, key_path, profile_txt=None):
+    """(processed/s, delivered/s, worker busy %, window counters, profile or None) of one dpvpn worker."""
     replay = f"rx_pcap={pcap},infinite_rx=1"
     sink = "no-rx=1"
     if direction == "decrypt":
@@ -139,13 +234,19 @@ def dpvpn_rate(work, direction, pcap, seconds, huge, key_path):
         a, da, t0, _ = sample()
         time.sleep(seconds)
         b, db, t1, w = sample()
+        drops = {k: v for k, v in dmn.query("/dpvpn/drops").items() if v}
+        prof = profile(dmn.proc.pid, seconds, sample, profile_txt, work) if profile_txt else None
     finally:
         dmn.stop()
-    return (b - a) / (t1 - t0), (db - da) / (t1 - t0), w["busy_percent"]
+    window = {k: v for k, v in drops.items() if k.startswith("window_")}
+    other = {k: v for k, v in drops.items() if not k.startswith("window_")}
+    if other or (window and direction == "encrypt"):
+        raise RuntimeError(f"{direction}: unexpected drops {drops}")
+    return (b - a) / (t1 - t0), (db - da) / (t1 - t0), w["busy_percent"], window, prof
 
 
-def crypto_ceiling(size, ops=2000000):
-    """Bytes/s of AES-256-CBC + SHA256-HMAC encrypt over size-byte buffers (dpdk-test-crypto-perf)."""
+def crypto_perf(size, burst, ops):
+    """Ops/s of dpdk-test-crypto-perf (crypto_aesni_mb): AES-256-CBC + SHA256-HMAC encrypt of size-byte buffers."""
     cmd = ["dpdk-test-crypto-perf", "-l", "0,1", "--no-huge", "-m", "1024", "--no-pci",
            "--file-prefix", f"ovcperf{os.getpid()}", "--log-level", "error",
            "--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb",
@@ -153,13 +254,18 @@ def crypto_ceiling(size, ops=2000000):
            "--cipher-iv-sz", "16", "--cipher-op", "encrypt", "--auth-algo", "sha2-256-hmac",
            "--auth-key-sz", "32", "--auth-op", "generate", "--digest-sz", "32",
            "--ptest", "throughput", "--buffer-sz", str(size), "--total-ops", str(ops),
-           "--burst-sz", "32", "--silent", "--csv-friendly"]
+           "--burst-sz", str(burst), "--silent", "--csv-friendly"]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300).stdout
     for line in out.splitlines():
         f = line.split(",")
         if len(f) >= 10 and f[0].strip().isdigit():
             return float(f[7]) * 1e6   # MOps/s -> ops/s
     raise RuntimeError("no result line from dpdk-test-crypto-perf:\n" + out[-1000:])
+
+
+def cipher_bytes(size):
+    """The bytes CBC encrypts per packet: packet-id, time, the packet and 1-16 bytes of padding."""
+    return ((size + 8) // 16 + 1) * 16
 
 
 def openvpn_anchor(work, key_path, seconds):
@@ -201,27 +307,37 @@ def chart(results, anchor, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [3, 1.2]})
     labels = [f"{r['direction']} {r['inner_bytes']} B" for r in results]
     x = range(len(labels))
     ax = axes[0]
-    ax.bar([i - 0.27 for i in x], [r["io_ceiling_mpps"] for r in results], 0.27, label="I/O ceiling (testpmd)",
-           color="#bbbbbb")
-    ax.bar(list(x), [r["crypto_ceiling_mpps"] for r in results], 0.27, label="crypto ceiling (crypto-perf)",
-           color="#e0a040")
-    ax.bar([i + 0.27 for i in x], [r["dpvpn_mpps"] for r in results], 0.27, label="dpvpn, 1 worker", color="#2a6fb0")
+    bars = (("io_ceiling_mpps", "I/O ceiling (testpmd io-fwd)", "#bbbbbb"),
+            ("crypto_ceiling_mpps", "crypto ceiling, lib/crypto burst 32", "#e0a040"),
+            ("crypto_burst1_mpps", "crypto, lib/crypto 1 at a time", "#f3d9a8"),
+            ("dpvpn_mpps", "dpvpn 1 worker: decrypted / encrypted", "#2a6fb0"),
+            ("delivered_mpps", "dpvpn 1 worker: delivered", "#7fb2e0"))
+    w = 0.16
+    for k, (key, label, color) in enumerate(bars):
+        xs = [i + (k - 2) * w for i in x]
+        ax.bar(xs, [r[key] for r in results], w, label=label, color=color)
+        if key == "dpvpn_mpps":
+            for xi, r in zip(xs, results):
+                ax.text(xi, r[key], f"{r['ratio_crypto']:.2f}", ha="center", va="bottom", fontsize=7)
     ax.set_yscale("log")
     ax.set_xticks(list(x))
     ax.set_xticklabels(labels, fontsize=8)
-    ax.set_ylabel("Mpps (log)")
-    ax.legend(fontsize=8)
-    ax.set_title("OpenVPN static key AES-256-CBC + HMAC-SHA256")
+    ax.set_ylabel("Mpps (log); label: dpvpn / crypto ceiling")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title("OpenVPN static key, AES-256-CBC + HMAC-SHA256, one lcore")
     ax = axes[1]
     big = [r for r in results if r["inner_bytes"] == 1400]
     ax.bar([r["direction"] for r in big] + ["stock openvpn\n(iperf3 TCP)"],
-           [r["dpvpn_gbps_inner"] * 1000 for r in big] + [anchor], color=["#2a6fb0"] * len(big) + ["#888888"])
-    ax.set_ylabel("Mbit/s inner, 1400 B")
-    ax.set_title("one dpvpn worker vs one stock openvpn process")
+           [r["delivered_gbps_inner"] for r in big] + [anchor / 1000],
+           color=["#2a6fb0"] * len(big) + ["#888888"])
+    for i, v in enumerate([r["delivered_gbps_inner"] for r in big] + [anchor / 1000]):
+        ax.text(i, v, f"{v:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("Gbit/s inner (1400 B for dpvpn)")
+    ax.set_title("dpvpn worker vs stock openvpn", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -231,52 +347,91 @@ def main():
     ap.add_argument("--seconds", type=float, default=3)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
-    ap.add_argument("--build", help="build directory whose dpvpn to run (default: $DPVPN_BUILD, else build)")
+    ap.add_argument("--build", help="build directory whose dpvpn and bench_ovpn_crypto to run "
+                                    "(default: $DPVPN_BUILD, else build)")
+    ap.add_argument("--profile", action="store_true", help="perf record one dpvpn run per case")
     args = ap.parse_args()
     if args.build:
         os.environ["DPVPN_BUILD"] = os.path.abspath(args.build)
     if os.geteuid() != 0:
         sys.exit("perf/openvpn/run.py needs root")
+    bench_binary()
     huge = machine.reserve_hugepages()
+    os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="dpvpn-perf-ovpn-")
-    results = []
+    results, load = [], [os.getloadavg()[0]]
     try:
         key_path = os.path.join(work, "static.key")
         key = write_key(key_path)
         files = make_pcaps(work, key)
-        # The bytes CBC encrypts per packet: packet-id, time, the packet and 1-16 bytes of padding.
-        crypto = {s: statistics.median(crypto_ceiling(((s + 8) // 16 + 1) * 16) for _ in range(args.repeat))
-                  for s in SIZES}
-        for (direction, size), pcap in files.items():
-            io, ours, delivered, busy = [], [], [], []
+        engine, cperf = {s: [] for s in SIZES}, {}
+        for (direction, size), pcap in sorted(files.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            io, ours, delivered, busy, windows, prof_ns = [], [], [], [], [], None
             for r in range(args.repeat):
+                # the crypto ceilings interleaved with the packet runs, so all see the same neighbours
+                if direction == "decrypt":
+                    engine[size].append(engine_ceiling(size))
+                    for burst, ops in ((32, 2000000), (1, 200000)):
+                        cperf.setdefault((size, burst), []).append(crypto_perf(cipher_bytes(size), burst, ops))
                 io.append(gre_run.testpmd_rate(pcap, args.seconds, huge, f"perf-ovtp-{os.getpid()}-{r}",
                                              mbufs=131072))
-                rate, dl, b = dpvpn_rate(work, direction, pcap, args.seconds, huge, key_path)
+                prof = os.path.join(args.out, f"profile-{direction}-{size}.txt") \
+                    if args.profile and r == 0 else None
+                rate, dl, b, win, pr = dpvpn_rate(work, direction, pcap, args.seconds, huge, key_path, prof)
+                prof_ns = pr or prof_ns
                 ours.append(rate)
                 delivered.append(dl)
                 busy.append(b)
+                windows.append(win)
+            load.append(os.getloadavg()[0])
+            eng = {k: statistics.median(e[(direction, size, k)] for e in engine[size]) for k in (32, 1)}
+            cp = {k: statistics.median(cperf[(size, k)]) for k in (32, 1)}
             c, o, d = statistics.median(io), statistics.median(ours), statistics.median(delivered)
-            res = {"direction": direction, "inner_bytes": size, "io_ceiling_mpps": c / 1e6,
-                   "crypto_ceiling_mpps": crypto[size] / 1e6, "dpvpn_mpps": o / 1e6,
-                   "delivered_mpps": d / 1e6, "delivered_share": d / o if o else 0,
-                   "ratio_io": o / c, "ratio_crypto": o / crypto[size], "dpvpn_gbps_inner": d * size * 8 / 1e9,
+            res = {"direction": direction, "inner_bytes": size, "cipher_bytes": cipher_bytes(size),
+                   "dpvpn_mpps": o / 1e6, "delivered_mpps": d / 1e6, "delivered_share": d / o if o else 0,
+                   "dpvpn_gbps_inner": o * size * 8 / 1e9, "delivered_gbps_inner": d * size * 8 / 1e9,
+                   "io_ceiling_mpps": c / 1e6, "crypto_ceiling_mpps": eng[32] / 1e6,
+                   "crypto_burst1_mpps": eng[1] / 1e6,
+                   "crypto_perf_encrypt_mpps": cp[32] / 1e6, "crypto_perf_encrypt_burst1_mpps": cp[1] / 1e6,
+                   "ratio_io": o / c, "ratio_io_paired": statistics.median(x / y for x, y in zip(ours, io)), "ratio_crypto": o / eng[32], "ratio_crypto_burst1": o / eng[1],
+                   "ratio_crypto_perf": o / cp[32],
+                   "io_plus_crypto_ceiling_mpps": 1 / (1 / c + 1 / eng[32]) / 1e6,
+                   "ratio_io_plus_crypto": o * (1 / c + 1 / eng[32]),
                    "busy_percent": statistics.median(busy), "runs_io": io, "runs_dpvpn": ours,
-                   "runs_delivered": delivered}
+                   "runs_delivered": delivered,
+                   "runs_crypto": [e[(direction, size, 32)] for e in engine[size]],
+                   "runs_crypto_burst1": [e[(direction, size, 1)] for e in engine[size]],
+                   "runs_crypto_perf": cperf[(size, 32)], "runs_crypto_perf_burst1": cperf[(size, 1)],
+                   "window_drops_last_run": windows[-1], "profile_ns_per_packet_by_dso": prof_ns}
             results.append(res)
-            print(f"{direction:7s} {size:4d} B: dpvpn {o / 1e6:6.3f} Mpps (delivered {d / 1e6:6.3f}, "
-                  f"{d * size * 8 / 1e9:5.2f} Gbit/s inner)  I/O ceiling {c / 1e6:6.2f} Mpps ({o / c:.2f})  "
-                  f"crypto ceiling {crypto[size] / 1e6:6.3f} Mpps ({o / crypto[size]:.2f})", flush=True)
-        anchor = statistics.median(openvpn_anchor(work, key_path, max(3, int(args.seconds)))
-                                   for _ in range(args.repeat))
-        print(f"stock openvpn 2.6 (one process each side, iperf3 TCP): {anchor:.0f} Mbit/s", flush=True)
+        print(f"one worker lcore, {TUNNELS} tunnels, AES-256-CBC + HMAC-SHA256, median of {args.repeat} x "
+              f"{args.seconds:g} s; engine arch {engine[SIZES[0]][-1]['arch']}")
+        hdr = (f"{'case':13s} {'dpvpn Mpps':>10s} {'Gbit/s':>7s} {'deliv Mpps':>10s} {'share':>5s} | "
+               f"{'I/O ceil':>8s} {'ratio':>5s} | {'crypto b32':>10s} {'ratio':>5s} | {'crypto b1':>9s} "
+               f"{'ratio':>5s} | {'cperf b32':>9s} {'cperf b1':>8s} | {'I/O+crypto':>10s} {'ratio':>5s}")
+        print(hdr)
+        for r in results:
+            print(f"{r['direction'] + ' ' + str(r['inner_bytes']) + ' B':13s} {r['dpvpn_mpps']:10.3f} "
+                  f"{r['dpvpn_gbps_inner']:7.2f} {r['delivered_mpps']:10.3f} {r['delivered_share']:5.2f} | "
+                  f"{r['io_ceiling_mpps']:8.2f} {r['ratio_io']:5.2f} | {r['crypto_ceiling_mpps']:10.3f} "
+                  f"{r['ratio_crypto']:5.2f} | {r['crypto_burst1_mpps']:9.3f} {r['ratio_crypto_burst1']:5.2f} | "
+                  f"{r['crypto_perf_encrypt_mpps']:9.3f} {r['crypto_perf_encrypt_burst1_mpps']:8.3f} | "
+                  f"{r['io_plus_crypto_ceiling_mpps']:10.3f} {r['ratio_io_plus_crypto']:5.2f}",
+                  flush=True)
+        anchor_runs = [openvpn_anchor(work, key_path, max(3, int(args.seconds))) for _ in range(args.repeat)]
+        anchor = statistics.median(anchor_runs)
+        load.append(os.getloadavg()[0])
+        best = max(r["delivered_gbps_inner"] for r in results if r["inner_bytes"] == 1400)
+        print(f"stock openvpn 2.6 (one process each side, iperf3 TCP): {anchor:.0f} Mbit/s; "
+              f"dpvpn 1400 B delivered, best direction: {best * 1000:.0f} Mbit/s inner ({best * 1000 / anchor:.0f}x)",
+              flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(args.out, exist_ok=True)
     doc = {"benchmark": "openvpn", "method": __doc__.strip().splitlines()[0], "hugepages": huge,
            "seconds": args.seconds, "repeat": args.repeat, "packets_per_replay": PACKETS, "tunnels": TUNNELS,
-           "machine": machine.describe(), "date": time.strftime("%Y-%m-%d %H:%M:%S"), "results": results,
-           "stock_openvpn_iperf3_mbps": anchor}
+           "machine": machine.describe(), "load_average_1m": load, "engine_arch": engine[SIZES[0]][-1]["arch"],
+           "date": time.strftime("%Y-%m-%d %H:%M:%S"), "results": results,
+           "stock_openvpn_iperf3_mbps": anchor, "runs_stock_openvpn_mbps": anchor_runs}
     with open(os.path.join(args.out, "openvpn.json"), "w") as f:
         json.dump(doc, f, indent=2)
     chart(results, anchor, os.path.join(args.out, "openvpn.png"))
