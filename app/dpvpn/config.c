@@ -9,12 +9,13 @@
 #include <rte_cfgfile.h>
 
 #include "config.h"
+#include "pptp.h"
 #include "gre.h"
 #include "openvpn.h"
 #include "pkt_ecn.h"
 #include "pkt_tcp_mss.h"
 
-const struct tunnel_ops *const config_drivers[] = { &gre_ops, &openvpn_ops, NULL };
+const struct tunnel_ops *const config_drivers[] = { &gre_ops, &openvpn_ops, &pptp_ops, NULL };
 
 #define MAX_KEYS 64
 
@@ -639,6 +640,33 @@ check_unique_tunnels(const char *file, struct dpvpn_config *cfg)
 	return 0;
 }
 
+/*
+ * [pptp]: the PPTP server (drivers/pptp reads its keys); reorder, MSS clamp,
+ * TTL and DSCP keys as in a tunnel section, applied to every session.
+ */
+static int
+parse_pptp(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
+{
+	struct section_ctx s = { .cf = cf, .file = file, .section = "pptp" };
+	struct tunnel_conf c = tc_of(&s);
+	struct tunnel *t = &cfg->pptp.template;
+	uint64_t ttl;
+
+	if (pptp_conf_parse(&cfg->pptp, &c) < 0)
+		return -1;
+	t->sequenced = true;
+	t->mtu = cfg->pptp.mtu;
+	t->dscp = cfg->dscp;
+	if (parse_reorder(&s, cfg, t) < 0 || parse_mss_clamp(&s, t) < 0 || parse_dscp(&s, &t->dscp) < 0 ||
+	    tunnel_conf_uint(&c, "ttl", 64, 1, 255, &ttl) < 0)
+		return -1;
+	t->ttl = (uint8_t)ttl;
+	if (cfg->pptp.enable && !pkt_prefix_contains(&cfg->pptp.pool, cfg->pptp.ppp.local_addr) &&
+	    cfg->pptp.ppp.local_addr == cfg->outside.addr)
+		return sec_error(&s, "local_address", "must not be the outside address");
+	return check_unknown_keys(&s);
+}
+
 /* rte_cfgfile reports syntax errors only to the log and without the file: check first. */
 static int
 check_syntax(const char *path)
@@ -734,8 +762,13 @@ config_load(const char *path, struct dpvpn_config *cfg)
 
 		if (strcmp(n, "dpvpn") == 0 || strcmp(n, "outside") == 0 || strcmp(n, "inside") == 0)
 			continue;
+		if (strcmp(n, "pptp") == 0) {
+			if (parse_pptp(cf, path, cfg) < 0)
+				goto out;
+			continue;
+		}
 		if (strncmp(n, "tunnel ", 7) != 0) {
-			fprintf(stderr, "%s:%d: [%s] unknown section (known: dpvpn, outside, inside, tunnel ID)\n",
+			fprintf(stderr, "%s:%d: [%s] unknown section (known: dpvpn, outside, inside, pptp, tunnel ID)\n",
 				path, find_line(path, n, NULL), n);
 			goto out;
 		}
@@ -780,4 +813,5 @@ config_free(struct dpvpn_config *cfg)
 	free(cfg->tunnels);
 	cfg->tunnels = NULL;
 	cfg->nb_tunnels = 0;
+	pptp_conf_free(&cfg->pptp);
 }

@@ -14,6 +14,7 @@
 #include <rte_ether.h>
 
 #include "pkt.h"
+#include "pptp.h"
 #include "qos.h"
 #include "tunnel.h"
 
@@ -59,6 +60,7 @@ struct dpvpn_config {
 	struct port_conf inside;
 	unsigned nb_tunnels;
 	struct tunnel **tunnels;  /* allocated; drivers configured */
+	struct pptp_conf pptp;    /* [pptp]: sessions are tunnels made at run time */
 };
 
 /* Known tunnel drivers, by "protocol" name; NULL-terminated. */

@@ -107,10 +107,14 @@ struct worker {
 	struct rte_mbuf *sink_pkts[BURST];
 	struct tunnel_qos *qos_active;  /* shaped tunnels of ours with packets queued */
 	struct tunnel_stage rx_stage, tx_stage;
+	/* Sessions the control thread took out of the table: their windows are freed here. */
+	struct rte_ring *release;
+	uint64_t next_exception_poll;
 } __rte_cache_aligned;
 
 /* Where a handed-off packet goes next: stored in an mbuf dynamic field. */
-enum handoff_dir { HANDOFF_DECAP = 1, HANDOFF_ENCAP = 2 };
+/* HANDOFF_CTRL: a control payload the driver or control thread built, sent with ops->encap_ctrl. */
+enum handoff_dir { HANDOFF_DECAP = 1, HANDOFF_ENCAP = 2, HANDOFF_CTRL = 3 };
 struct handoff_meta {
 	uint32_t tunnel_index;
 	uint16_t l4_off;        /* for HANDOFF_DECAP: offset of the tunnel header */
@@ -128,6 +132,8 @@ struct dpvpn {
 	int handoff_dynfield;
 	uint64_t start_tsc;
 	volatile bool stop;
+	volatile bool stopping;         /* signal received: the control thread says goodbye, then stop */
+	struct exception_path *exc;     /* TAP for TCP 1723 (PPTP); NULL when off */
 };
 
 extern struct dpvpn dp;
@@ -344,6 +350,25 @@ void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 void tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 /* Owner: a driver's control payload (ops->keepalive), encapsulated and sent to the peer. */
 void tunnel_send_control(struct worker *w, struct tunnel *t, const uint8_t *payload, uint16_t len);
+/* A control payload built elsewhere (HANDOFF_CTRL), owner lcore. */
+void tunnel_send_ctrl_mbuf(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+
+/* exception.c: TCP for our outside address goes to the kernel through a TAP and back. */
+int exception_init(void);
+void exception_fini(void);
+/* Any worker: m (at its Ethernet header) for the kernel. */
+void exception_punt(struct worker *w, struct rte_mbuf *m);
+/* Worker 0: moves packets between the TAP and the outside port. */
+unsigned exception_poll(struct worker *w);
+/* The calling thread into / back from the TAP's namespace (sockets made in between live there). */
+int exception_netns_enter(int *saved);
+void exception_netns_leave(int saved);
+
+/* sessions.c: run-time tunnels (PPTP calls) and the control thread. */
+int sessions_init(void);
+void sessions_fini(void);
+/* Owner lcore: frees the windows of sessions taken out of the table. */
+void sessions_release(struct worker *w);
 /* Answers an ICMP echo to our address on port p (consumes m). */
 void icmp_input(struct worker *w, enum port_role p, struct rte_mbuf *m, struct rte_ipv4_hdr *ip);
 /* Sends an ICMP error from our inside address about orig (IPv4 at its data start); orig is kept. */

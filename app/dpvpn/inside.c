@@ -236,21 +236,12 @@ tunnel_send(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	}
 }
 
+/* After ops->encap_ctrl: the outer header and out (no MTU, MSS or queue: control is small and urgent). */
 void
-tunnel_send_control(struct worker *w, struct tunnel *t, const uint8_t *payload, uint16_t len)
+tunnel_send_ctrl_mbuf(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
-	uint8_t *p;
-	enum drop_reason r;
+	enum drop_reason r = t->ops->encap_ctrl != NULL ? t->ops->encap_ctrl(t, m) : t->ops->encap(t, m);
 
-	if (m == NULL) {
-		tunnel_drop(t, DROP_NO_MBUF);
-		return;
-	}
-	p = (uint8_t *)rte_pktmbuf_append(m, len);
-	if (p != NULL)
-		memcpy(p, payload, len);
-	r = p == NULL ? DROP_NO_MBUF : t->ops->encap(t, m);
 	if (r != DROP_MAX) {
 		tunnel_drop_pkt(t, m, r);
 		return;
@@ -259,4 +250,25 @@ tunnel_send_control(struct worker *w, struct tunnel *t, const uint8_t *payload, 
 		paths_send(w, t, m, 0);
 	else
 		outer_send(w, t, t->peer, m, 0);
+}
+
+void
+tunnel_send_control(struct worker *w, struct tunnel *t, const uint8_t *payload, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp.pool);
+
+	if (m == NULL) {
+		tunnel_drop(t, DROP_NO_MBUF);
+		return;
+	}
+	if (len != 0) {
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+
+		if (p == NULL) {
+			tunnel_drop_pkt(t, m, DROP_NO_MBUF);
+			return;
+		}
+		memcpy(p, payload, len);
+	}
+	tunnel_send_ctrl_mbuf(w, t, m);
 }

@@ -25,7 +25,10 @@
 static void
 on_signal(int sig __rte_unused)
 {
-	__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
+	/* With a control thread, it says goodbye to clients first and then stops the workers. */
+	__atomic_store_n(&dp.stopping, true, __ATOMIC_RELAXED);
+	if (!dp.cfg.pptp.enable)
+		__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
 }
 
 static void
@@ -126,6 +129,24 @@ setup_tunnels(void)
 			return -1;
 		}
 	}
+	return 0;
+}
+
+/* PPTP: the TAP for TCP 1723, quiescent-state tracking for run-time tunnels, the control thread. */
+static int
+setup_sessions(void)
+{
+	int rc;
+
+	if (!dp.cfg.pptp.enable)
+		return 0;
+	rc = tunnel_table_rcu_init(&dp.tunnels, dp.nb_workers);
+	if (rc < 0) {
+		fprintf(stderr, "dpvpn: tunnel table RCU: %s\n", rte_strerror(-rc));
+		return -1;
+	}
+	if (exception_init() < 0 || sessions_init() < 0)
+		return -1;
 	return 0;
 }
 
@@ -266,7 +287,7 @@ main(int argc, char **argv)
 	}
 	dp.handoff_dynfield = rte_mbuf_dynfield_register(&meta_desc);
 	if (dp.handoff_dynfield < 0 || fq_codel_dynfield_register() < 0 || setup_workers() < 0 || setup_tunnels() < 0 ||
-	    ports_init() < 0 || telemetry_init() < 0)
+	    ports_init() < 0 || setup_sessions() < 0 || telemetry_init() < 0)
 		goto out_ports;
 
 	signal(SIGINT, on_signal);
@@ -288,6 +309,9 @@ main(int argc, char **argv)
 	print_final_counters(stdout);
 	rc = EXIT_SUCCESS;
 out_ports:
+	__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
+	sessions_fini();
+	exception_fini();
 	ports_stop();
 	if (dp.workers != NULL) {
 		drain_rings();

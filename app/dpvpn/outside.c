@@ -72,6 +72,21 @@ drop:
 	tunnel_drop_pkt(t, m, r);
 }
 
+/* The driver's step after the window (rx_post), then delivery of what became IPv4. */
+static void
+deliver_post(struct worker *w, struct tunnel *t, struct rte_mbuf **m, uint16_t n)
+{
+	enum drop_reason r[BURST];
+
+	t->ops->rx_post(t, m, r, n);
+	for (uint16_t i = 0; i < n; i++) {
+		if (r[i] == DROP_MAX)
+			deliver(w, t, m[i]);
+		else if (r[i] != TUNNEL_RX_TAKEN)
+			tunnel_drop_pkt(t, m[i], r[i]);
+	}
+}
+
 /* Into t's window; late_drop (see tunnel_rx) rides along in the mbuf until the packet leaves. */
 static inline void
 window_push(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint32_t seq, uint8_t late_drop,
@@ -93,7 +108,8 @@ static __rte_always_inline void
 decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_reason r,
 	     const struct tunnel_rx *rx, uint8_t outer_tos)
 {
-	if (likely(r == DROP_MAX) && likely(!rx->late_drop))
+	/* Drivers with rx_post have no inner header yet (PPTP: PPP, maybe encrypted): no ECN step. */
+	if (likely(r == DROP_MAX) && likely(!rx->late_drop) && t->ops->rx_post == NULL)
 		r = tunnel_ecn_decap(t, outer_tos, rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *),
 				     rte_pktmbuf_data_len(m));
 	if (unlikely(r != DROP_MAX))
@@ -102,6 +118,8 @@ decap_finish(struct worker *w, struct tunnel *t, struct rte_mbuf *m, enum drop_r
 		window_push(w, t, m, rx->seq, rx->late_drop, rx->restart);
 	else if (unlikely(rx->late_drop))
 		tunnel_late_drop(t, m, rx->late_drop);
+	else if (unlikely(t->ops->rx_post != NULL))
+		deliver_post(w, t, &m, 1);
 	else
 		deliver(w, t, m);
 }
@@ -183,6 +201,11 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 	if (ip->next_proto_id == IPPROTO_ICMP) {
 		rte_pktmbuf_adj(m, l3);
 		icmp_input(w, PORT_OUTSIDE, m, ip);
+		return;
+	}
+	if (ip->next_proto_id == IPPROTO_TCP && dp.exc != NULL) {
+		/* PPTP control (TCP 1723): the kernel's TCP stack through the TAP. */
+		exception_punt(w, m);
 		return;
 	}
 	if (likely(ip->next_proto_id == IPPROTO_GRE)) {
@@ -870,6 +893,26 @@ reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, 
 {
 	struct tunnel *t = container_of(win, struct tunnel, reorder);
 
+	if (t->ops->rx_post != NULL) {
+		struct rte_mbuf *keep[BURST];
+		uint16_t k = 0;
+
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t late = handoff_meta(pkts[i])->late_drop;
+
+			if (unlikely(late))
+				tunnel_late_drop(t, pkts[i], late);
+			else
+				keep[k++] = pkts[i];
+			if (k == BURST) {
+				deliver_post(arg, t, keep, k);
+				k = 0;
+			}
+		}
+		if (k != 0)
+			deliver_post(arg, t, keep, k);
+		return;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		uint8_t late = handoff_meta(pkts[i])->late_drop;
 

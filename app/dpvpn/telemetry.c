@@ -317,7 +317,7 @@ tunnel_of_params(const char *params, const struct tunnel **t)
 }
 
 static int
-cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+tunnel_dict(const char *params, struct rte_tel_data *d)
 {
 	const struct tunnel *t;
 	struct rte_tel_data *routes, *drops;
@@ -381,6 +381,54 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 		rte_tel_data_add_dict_container(d, "drop_reasons", drops, 0);
 	if (t->ops->telemetry != NULL)
 		t->ops->telemetry(t, d);
+	return 0;
+}
+
+/* Run-time tunnels (PPTP sessions) come and go: readers hold the table lock. */
+static int
+cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	int rc;
+
+	pthread_mutex_lock(&dp.tunnels.lock);
+	rc = tunnel_dict(params, d);
+	pthread_mutex_unlock(&dp.tunnels.lock);
+	return rc;
+}
+
+/* A PPTP session: the tunnel's counters and window plus user, address, state, MPPE mode. */
+static int
+cmd_session(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct tunnel *t;
+	int rc;
+
+	pthread_mutex_lock(&dp.tunnels.lock);
+	rc = tunnel_of_params(params, &t);
+	if (rc == 0 && t->ops != &pptp_ops)
+		rc = -ENOENT;
+	if (rc == 0)
+		rc = tunnel_dict(params, d);
+	pthread_mutex_unlock(&dp.tunnels.lock);
+	return rc;
+}
+
+static int
+cmd_sessions(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	pthread_mutex_lock(&dp.tunnels.lock);
+	pptp_telemetry_sessions(d);
+	pthread_mutex_unlock(&dp.tunnels.lock);
+	return 0;
+}
+
+static int
+cmd_pptp(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	pthread_mutex_lock(&dp.tunnels.lock);
+	pptp_telemetry_server(d);
+	rte_tel_data_add_dict_string(d, "enabled", dp.cfg.pptp.enable ? "yes" : "no");
+	pthread_mutex_unlock(&dp.tunnels.lock);
 	return 0;
 }
 
@@ -466,6 +514,9 @@ telemetry_init(void)
 		{ "/dpvpn/tunnel", cmd_tunnel, "One tunnel's counters and drops by reason. Parameters: id." },
 		{ "/dpvpn/qos", cmd_qos, "One tunnel's shaper and fq_codel: backlog, drops, marks, sojourn. Parameters: id." },
 		{ "/dpvpn/drops", cmd_drops, "Every drop reason summed over workers and tunnels." },
+		{ "/dpvpn/pptp", cmd_pptp, "PPTP server: control connections, sessions, auth failures, bad messages." },
+		{ "/dpvpn/sessions", cmd_sessions, "PPTP sessions: id, user, peer, address, state, MPPE mode, uptime." },
+		{ "/dpvpn/session", cmd_session, "One PPTP session: tunnel counters, window, PPP and GRE state. Parameters: id." },
 	};
 
 	for (unsigned i = 0; i < RTE_DIM(cmds); i++)

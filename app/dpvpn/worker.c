@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include "clock.h"
@@ -33,6 +34,8 @@ handoff_input(struct worker *w, struct rte_mbuf **pkts, unsigned n)
 		}
 		if (hm->dir == HANDOFF_DECAP)
 			tunnel_decap_owned(w, t, pkts[i], hm->l4_off);
+		else if (hm->dir == HANDOFF_CTRL)
+			tunnel_send_ctrl_mbuf(w, t, pkts[i]);
 		else
 			tunnel_encap_owned(w, t, pkts[i]);
 	}
@@ -90,7 +93,9 @@ tunnels_housekeeping(struct worker *w, uint64_t now)
 			uint8_t payload[64];
 			uint16_t len = t->ops->keepalive(t, now, payload, sizeof(payload));
 
-			if (len != 0)
+			if (len == TUNNEL_KEEPALIVE_EMPTY)
+				tunnel_send_control(w, t, payload, 0);
+			else if (len != 0)
 				tunnel_send_control(w, t, payload, len);
 		}
 	}
@@ -117,6 +122,11 @@ worker_main(void *arg)
 	uint64_t last_work = clock_now(), prev_end = last_work;
 
 	w->lcore_id = rte_lcore_id();
+	/* Run-time tunnel removal waits for every worker to pass the end of a loop. */
+	if (dp.tunnels.rcu != NULL) {
+		rte_rcu_qsbr_thread_register(dp.tunnels.rcu, w->index);
+		rte_rcu_qsbr_thread_online(dp.tunnels.rcu, w->index);
+	}
 	reorder_sink_init(&w->sink, w->reorder, w->sink_pkts, BURST, reorder_deliver, w);
 	w->now = clock_now();
 	housekeeping(w, w->now);
@@ -148,6 +158,8 @@ worker_main(void *arg)
 		}
 		if (w->qos_active != NULL)
 			total += qos_run(w);
+		if (dp.exc != NULL && w->index == 0)
+			total += exception_poll(w);
 		decap_stage_flush(w);
 		if (unlikely(t0 >= w->next_sweep)) {
 			/* Idle tunnels must not sit on buffered packets: expire their gaps here too. */
@@ -160,6 +172,11 @@ worker_main(void *arg)
 		if (unlikely(t0 >= w->next_housekeeping))
 			housekeeping(w, t0);
 		worker_flush(w);
+		if (dp.tunnels.rcu != NULL) {
+			if (unlikely(w->release != NULL && !rte_ring_empty(w->release)))
+				sessions_release(w);
+			rte_rcu_qsbr_quiescent(dp.tunnels.rcu, w->index);
+		}
 
 		uint64_t t1 = clock_now();
 		/* total includes idle sleeps, so busy/total is the share of the core we used. */
@@ -177,5 +194,9 @@ worker_main(void *arg)
 	reorder_sink_flush(&w->sink);
 	encap_stage_flush(w);
 	worker_flush(w);
+	if (dp.tunnels.rcu != NULL) {
+		rte_rcu_qsbr_thread_offline(dp.tunnels.rcu, w->index);
+		rte_rcu_qsbr_thread_unregister(dp.tunnels.rcu, w->index);
+	}
 	return 0;
 }

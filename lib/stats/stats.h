@@ -44,6 +44,14 @@
 	X(OVPN_PEER_UNKNOWN, "ovpn_peer_unknown", "OpenVPN peer_port any: no packet from the client yet") \
 	X(INNER_NOT_IPV4, "inner_not_ipv4", "tunnel payload is not IPv4 (IPv6, OpenVPN OCC)") \
 	X(CRYPTO_ERROR, "crypto_error", "the crypto engine refused the packet")        \
+	X(PPTP_MALFORMED, "pptp_malformed", "GRE v1 (PPTP) header invalid or payload length beyond the packet") \
+	X(PPTP_NOT_OPEN, "pptp_not_open", "PPTP session not open yet (IPCP) or closing") \
+	X(PPTP_UNENCRYPTED, "pptp_unencrypted", "PPP frame in the clear where MPPE is in use") \
+	X(PPP_MALFORMED, "ppp_malformed", "PPP frame too short or its protocol field invalid") \
+	X(PPP_CONTROL_FULL, "ppp_control_full", "control thread's PPP queue full") \
+	X(MPPE_BAD, "mppe_bad", "MPPE header invalid: not encrypted, compressed, or not flushed when it must be") \
+	X(MPPE_LATE, "mppe_late", "MPPE coherency count not ahead of the last: late or duplicate") \
+	X(MPPE_LOST, "mppe_lost", "stateful MPPE lost sync: discarded until the peer re-keys") \
 	X(NO_TUNNEL, "no_tunnel", "no tunnel for this peer, local address and key")   \
 	X(SEQ_MISSING, "seq_missing", "tunnel requires sequence numbers, none sent")   \
 	X(CHECKSUM_MISSING, "checksum_missing", "tunnel requires GRE checksums")       \

@@ -11,6 +11,7 @@
 #define DPVPN_TUNNEL_H
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -89,6 +90,10 @@ struct tunnel_rx {
 
 /* late_drop value for a packet the driver consumed (a keepalive): freed, not counted as a drop. */
 #define TUNNEL_RX_CONSUMED (DROP_MAX + 1)
+/* rx_post verdict: the driver kept the mbuf (a control frame for the control thread) or freed it. */
+#define TUNNEL_RX_TAKEN ((enum drop_reason)(DROP_MAX + 1))
+/* keepalive return value: send an empty control payload (PPTP's ack alone). */
+#define TUNNEL_KEEPALIVE_EMPTY UINT16_MAX
 static_assert(DROP_MAX + 1 <= UINT8_MAX, "late_drop holds 1 + a drop reason");
 
 struct tunnel_ops {
@@ -150,6 +155,21 @@ struct tunnel_ops {
 	 * length; 0 when nothing is due.
 	 */
 	uint16_t (*keepalive)(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room);
+	/*
+	 * Optional, owner lcore: after the reorder window, before delivery: turns
+	 * each m[i] (as decap left it) into an inner IPv4 packet (r[i] =
+	 * DROP_MAX), a drop reason, or TUNNEL_RX_TAKEN when the driver kept or
+	 * freed the mbuf (a PPP control frame for the control thread). PPTP
+	 * decrypts MPPE here, where packets are in sequence order.
+	 */
+	void (*rx_post)(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_t n);
+	/*
+	 * Optional, owner lcore: encapsulates a control payload the driver or the
+	 * control thread built (m starts at it; empty for PPTP's ack alone),
+	 * without the data path's transforms. Used for keepalive payloads and
+	 * frames handed over with HANDOFF_CTRL.
+	 */
+	enum drop_reason (*encap_ctrl)(struct tunnel *t, struct rte_mbuf *m);
 	/* Adds driver fields to a telemetry dict. */
 	void (*telemetry)(const struct tunnel *t, struct rte_tel_data *d);
 	void (*destroy)(struct tunnel *t);
@@ -210,16 +230,27 @@ struct tunnel {
 	uint64_t ecn_odd;               /* RFC 6040 combinations a compliant peer never sends */
 	uint16_t mss_clamp;             /* TCP SYNs both ways get MSS <= this; 0: off */
 	uint64_t mss_clamped;           /* SYNs whose MSS was lowered (owner writes) */
+	uint8_t released;               /* run-time tunnels: the owner freed its window (sessions.c) */
 	char name[32];
 	struct pkt_prefix routes[TUNNEL_MAX_ROUTES];
 };
 
+struct rte_rcu_qsbr;
+
 struct tunnel_table {
+	/*
+	 * Held by the thread that adds or removes tunnels at run time (the
+	 * control thread) and by telemetry readers, never by workers.
+	 */
+	pthread_mutex_t lock;
+	/* Workers report quiescent states here; removal waits for all of them. */
+	struct rte_rcu_qsbr *rcu;
 	struct rte_hash *by_key;
 	struct rte_lpm *routes;
 	struct tunnel **by_index;
 	uint32_t capacity;
 	uint32_t count;
+	uint32_t next_index;    /* where the search for a free slot starts */
 	uint32_t generation;    /* bumped whenever a tunnel leaves: invalidates lookup caches */
 };
 
@@ -265,6 +296,19 @@ int tunnel_table_init(struct tunnel_table *tt, const char *name, uint32_t capaci
 void tunnel_table_fini(struct tunnel_table *tt);
 /* Inserts t (ops, peer, local set) and its routes. Returns 0 or a negative errno. */
 int tunnel_table_add(struct tunnel_table *tt, struct tunnel *t);
+/*
+ * Run-time changes (sessions): readers (workers) must be registered on
+ * tt->rcu (tunnel_table_rcu_init) and report quiescent states.
+ */
+int tunnel_table_rcu_init(struct tunnel_table *tt, unsigned nb_readers);
+/* Routes prefix into t, which is in the table. 0, -EADDRINUSE, -ENOSPC or another errno. */
+int tunnel_table_route_add(struct tunnel_table *tt, struct tunnel *t, rte_be32_t addr, uint8_t depth);
+/*
+ * Takes t out: keys, routes, slot; lookup caches see the new generation.
+ * Returns after every reader passed a quiescent state, so no lookup still
+ * returns t (packets already queued for it may still name its slot).
+ */
+void tunnel_table_remove(struct tunnel_table *tt, struct tunnel *t);
 
 struct tunnel *tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k);
 /* The shared-hash lookup behind a cache miss; refills e. */

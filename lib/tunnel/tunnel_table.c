@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/* rte_hash/rte_lpm RCU attachment is still marked experimental in DPDK 22.11. */
+#define ALLOW_EXPERIMENTAL_API
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 #include <rte_hash_crc.h>
 #include <rte_lpm.h>
 #include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
 
 #include "tunnel.h"
 
@@ -43,7 +46,67 @@ tunnel_table_init(struct tunnel_table *tt, const char *name, uint32_t capacity,
 		return -ENOMEM;
 	}
 	tt->capacity = capacity;
+	pthread_mutex_init(&tt->lock, NULL);
 	return 0;
+}
+
+int
+tunnel_table_rcu_init(struct tunnel_table *tt, unsigned nb_readers)
+{
+	size_t sz = rte_rcu_qsbr_get_memsize(nb_readers);
+	struct rte_hash_rcu_config hc = { .mode = RTE_HASH_QSBR_MODE_SYNC };
+	struct rte_lpm_rcu_config lc = { .mode = RTE_LPM_QSBR_MODE_SYNC };
+
+	tt->rcu = rte_zmalloc("tunnel_rcu", sz, RTE_CACHE_LINE_SIZE);
+	if (tt->rcu == NULL || rte_rcu_qsbr_init(tt->rcu, nb_readers) != 0)
+		return -ENOMEM;
+	/* Deleted keys and LPM groups are reused only after every worker moved on. */
+	hc.v = tt->rcu;
+	lc.v = tt->rcu;
+	if (rte_hash_rcu_qsbr_add(tt->by_key, &hc) != 0 || rte_lpm_rcu_qsbr_add(tt->routes, &lc) != 0)
+		return -rte_errno;
+	return 0;
+}
+
+int
+tunnel_table_route_add(struct tunnel_table *tt, struct tunnel *t, rte_be32_t addr, uint8_t depth)
+{
+	uint32_t nh, a = rte_be_to_cpu_32(addr);
+	int rc;
+
+	if (t->nb_routes == TUNNEL_MAX_ROUTES)
+		return -ENOSPC;
+	if (rte_lpm_is_rule_present(tt->routes, a, depth, &nh) == 1)
+		return -EADDRINUSE;
+	rc = rte_lpm_add(tt->routes, a, depth, t->index);
+	if (rc < 0)
+		return rc;
+	t->routes[t->nb_routes].addr = addr;
+	t->routes[t->nb_routes].depth = depth;
+	t->nb_routes++;
+	return 0;
+}
+
+void
+tunnel_table_remove(struct tunnel_table *tt, struct tunnel *t)
+{
+	struct tunnel_key k;
+
+	if (t->index >= tt->capacity || tt->by_index[t->index] != t)
+		return;
+	memset(&k, 0, sizeof(k));
+	t->ops->key(t, &k);
+	for (unsigned p = 0; p < t->nb_paths; p++) {
+		k.peer = t->paths[p].peer;
+		rte_hash_del_key(tt->by_key, &k);
+	}
+	for (unsigned i = 0; i < t->nb_routes; i++)
+		rte_lpm_delete(tt->routes, rte_be_to_cpu_32(t->routes[i].addr), t->routes[i].depth);
+	tt->by_index[t->index] = NULL;
+	tt->count--;
+	__atomic_add_fetch(&tt->generation, 1, __ATOMIC_RELEASE);
+	if (tt->rcu != NULL)
+		rte_rcu_qsbr_synchronize(tt->rcu, RTE_QSBR_THRID_INVALID);
 }
 
 void
@@ -52,6 +115,7 @@ tunnel_table_fini(struct tunnel_table *tt)
 	rte_hash_free(tt->by_key);
 	rte_lpm_free(tt->routes);
 	rte_free(tt->by_index);
+	rte_free(tt->rcu);
 	memset(tt, 0, sizeof(*tt));
 }
 
@@ -64,8 +128,12 @@ tunnel_table_add(struct tunnel_table *tt, struct tunnel *t)
 
 	if (tt->count >= tt->capacity)
 		return -ENOSPC;
-	for (idx = 0; idx < tt->capacity && tt->by_index[idx] != NULL; idx++)
-		;
+	/* Round-robin over free slots: a slot just freed is reused last (packets may still name it). */
+	for (uint32_t n = 0; n < tt->capacity; n++) {
+		idx = (tt->next_index + n) % tt->capacity;
+		if (tt->by_index[idx] == NULL)
+			break;
+	}
 	if (t->nb_paths == 0) {
 		t->nb_paths = 1;
 		t->paths[0].peer = t->peer;
@@ -101,6 +169,7 @@ tunnel_table_add(struct tunnel_table *tt, struct tunnel *t)
 			return rc;
 	}
 	tt->by_index[idx] = t;
+	tt->next_index = (idx + 1) % tt->capacity;
 	tt->count++;
 	return 0;
 }

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Run-time tunnels: PPTP calls become tunnels while dpvpn runs. The control
+ * thread (drivers/pptp) adds them to the table on some worker and removes
+ * them; workers report quiescent states (rte_rcu_qsbr) so removal knows when
+ * no lookup returns the tunnel any more, and the owner frees its reorder
+ * window before the memory goes.
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_lcore.h>
+#include <rte_rcu_qsbr.h>
+
+#include "dpvpn.h"
+
+#define RELEASE_RING 1024
+#define RELEASE_WAIT_US 2000000
+
+static struct pptp_host host;
+static pthread_t ctl_thread;
+static bool ctl_started;
+static unsigned next_worker;
+
+static int
+session_add(struct tunnel *t)
+{
+	int rc;
+
+	/* Round-robin over workers: each session's packets then stay on its owner. */
+	t->worker = (uint16_t)(next_worker++ % dp.nb_workers);
+	if (t->reorder_mode != TUNNEL_REORDER_NONE) {
+		rc = reorder_window_init(dp.workers[t->worker].reorder, &t->reorder, &t->reorder_conf);
+		if (rc < 0)
+			return rc;
+	}
+	return tunnel_table_add(&dp.tunnels, t);
+}
+
+static int
+route_add(struct tunnel *t, rte_be32_t addr)
+{
+	return tunnel_table_route_add(&dp.tunnels, t, addr, 32);
+}
+
+static void
+session_remove(struct tunnel *t)
+{
+	struct worker *w = &dp.workers[t->worker];
+
+	tunnel_table_remove(&dp.tunnels, t);
+	if (t->reorder_mode == TUNNEL_REORDER_NONE)
+		return;
+	/* The owner frees what the window holds: the window's memory is its lcore's. */
+	if (!__atomic_load_n(&dp.stop, __ATOMIC_ACQUIRE) && rte_ring_mp_enqueue(w->release, t) == 0) {
+		for (unsigned us = 0; us < RELEASE_WAIT_US; us += 50) {
+			if (__atomic_load_n(&t->released, __ATOMIC_ACQUIRE))
+				return;
+			usleep(50);
+		}
+		fprintf(stderr, "dpvpn: worker %u did not release session %u's window\n", t->worker, t->id);
+		return;
+	}
+	reorder_free(w->reorder, &t->reorder);
+}
+
+void
+sessions_release(struct worker *w)
+{
+	struct tunnel *t;
+
+	while (rte_ring_sc_dequeue(w->release, (void **)&t) == 0) {
+		reorder_free(w->reorder, &t->reorder);
+		__atomic_store_n(&t->released, 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void
+send_frame(struct tunnel *t, struct rte_mbuf *m)
+{
+	struct handoff_meta *hm = handoff_meta(m);
+
+	hm->tunnel_index = t->index;
+	hm->l4_off = 0;
+	hm->dir = HANDOFF_CTRL;
+	hm->late_drop = 0;
+	if (rte_ring_mp_enqueue(dp.workers[t->worker].handoff, m) != 0)
+		tunnel_drop_pkt(t, m, DROP_HANDOFF_FULL);
+}
+
+static void *
+control_main(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&dp.stopping, __ATOMIC_RELAXED))
+		pptp_server_poll(10);
+	/* Clients hear Stop-Control-Connection; sessions leave while the workers still run. */
+	pptp_server_fini();
+	usleep(200000);
+	__atomic_store_n(&dp.stop, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+int
+sessions_init(void)
+{
+	if (!dp.cfg.pptp.enable)
+		return 0;
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "release%u", i);
+		dp.workers[i].release = rte_ring_create(name, RELEASE_RING, (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (dp.workers[i].release == NULL)
+			return -1;
+	}
+	host = (struct pptp_host){
+		.local = dp.ports[PORT_OUTSIDE].addr,
+		.pool = dp.pool,
+		.lock = &dp.tunnels.lock,
+		.session_add = session_add,
+		.route_add = route_add,
+		.session_remove = session_remove,
+		.send_frame = send_frame,
+	};
+	/* The listening socket belongs to the TAP's namespace, where the kernel has our address. */
+	int saved, rc;
+
+	if (exception_netns_enter(&saved) < 0)
+		return -1;
+	rc = pptp_server_init(&dp.cfg.pptp, &host);
+	exception_netns_leave(saved);
+	if (rc < 0)
+		return -1;
+	if (rte_ctrl_thread_create(&ctl_thread, "dpvpn-ctl", NULL, control_main, NULL) != 0) {
+		fprintf(stderr, "dpvpn: cannot start the control thread\n");
+		return -1;
+	}
+	ctl_started = true;
+	return 0;
+}
+
+void
+sessions_fini(void)
+{
+	if (ctl_started) {
+		__atomic_store_n(&dp.stopping, true, __ATOMIC_RELAXED);
+		pthread_join(ctl_thread, NULL);
+		ctl_started = false;
+	}
+	pptp_server_fini();
+	for (unsigned i = 0; i < dp.nb_workers; i++) {
+		rte_ring_free(dp.workers[i].release);
+		dp.workers[i].release = NULL;
+	}
+}

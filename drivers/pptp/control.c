@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * PPTP control connections (RFC 2637 section 2) on TCP 1723, served by the
+ * control thread with ordinary sockets: the kernel terminates TCP on the TAP
+ * dpvpn punts port 1723 to. We are the PAC: clients (PNS) start the control
+ * connection and place Outgoing-Calls; each call becomes a session.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_mbuf.h>
+#include <rte_tailq.h>
+
+#include "pptp_impl.h"
+
+#define PPTP_MAGIC 0x1a2b3c4d
+#define PPTP_CTRL_MSG 1
+#define HDR_LEN 12
+
+enum {
+	SCCRQ = 1, SCCRP, STOPCCRQ, STOPCCRP, ECHORQ, ECHORP, OCRQ, OCRP, ICRQ, ICRP, ICCN, CCRQ, CDN, WEN, SLI,
+};
+
+/* Each message's fixed length (RFC 2637 2.1-2.16), by type. */
+static const uint16_t msg_len[] = {
+	[SCCRQ] = 156, [SCCRP] = 156, [STOPCCRQ] = 16, [STOPCCRP] = 16, [ECHORQ] = 16, [ECHORP] = 20,
+	[OCRQ] = 168, [OCRP] = 32, [ICRQ] = 220, [ICRP] = 24, [ICCN] = 28, [CCRQ] = 16, [CDN] = 148,
+	[WEN] = 40, [SLI] = 24,
+};
+
+static const char *const msg_name[] = {
+	[SCCRQ] = "Start-Control-Connection-Request", [SCCRP] = "Start-Control-Connection-Reply",
+	[STOPCCRQ] = "Stop-Control-Connection-Request", [STOPCCRP] = "Stop-Control-Connection-Reply",
+	[ECHORQ] = "Echo-Request", [ECHORP] = "Echo-Reply", [OCRQ] = "Outgoing-Call-Request",
+	[OCRP] = "Outgoing-Call-Reply", [ICRQ] = "Incoming-Call-Request", [ICRP] = "Incoming-Call-Reply",
+	[ICCN] = "Incoming-Call-Connected", [CCRQ] = "Call-Clear-Request", [CDN] = "Call-Disconnect-Notify",
+	[WEN] = "WAN-Error-Notify", [SLI] = "Set-Link-Info",
+};
+
+struct pptp_server pptp_srv = { .listen_fd = -1 };
+
+uint64_t
+pptp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+pptp_log(const char *fmt, ...)
+{
+	uint64_t now = pptp_now_ms();
+	va_list ap;
+
+	/* 20 lines per second at most. */
+	if (now - pptp_srv.log_tokens_ms >= 1000) {
+		pptp_srv.log_tokens_ms = now;
+		pptp_srv.log_tokens = 20;
+	}
+	if (pptp_srv.log_tokens == 0)
+		return;
+	pptp_srv.log_tokens--;
+	va_start(ap, fmt);
+	printf("pptp: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	fflush(stdout);
+	va_end(ap);
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) << 16 | get16(p + 2);
+}
+
+static void
+conn_kill(struct pptp_conn *c, const char *why)
+{
+	if (!c->dead)
+		snprintf(c->why, sizeof(c->why), "%s", why);
+	c->dead = true;
+}
+
+/* Sends a message whose body (after the 12-byte header) is in m (msg_len bytes in all). */
+static void
+send_msg(struct pptp_conn *c, uint16_t type, uint8_t *m)
+{
+	uint16_t len = msg_len[type];
+	ssize_t n;
+
+	put16(m, len);
+	put16(m + 2, PPTP_CTRL_MSG);
+	put32(m + 4, PPTP_MAGIC);
+	put16(m + 8, type);
+	put16(m + 10, 0);
+	/* Messages are small; a peer that does not read them is dropped, never waited for. */
+	n = send(c->fd, m, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n != len)
+		conn_kill(c, n < 0 ? "send failed" : "peer not reading");
+}
+
+static void
+fill_host_vendor(uint8_t *m)
+{
+	snprintf((char *)m + 28, 64, "%s", pptp_srv.conf->ppp.name);
+	snprintf((char *)m + 92, 64, "dpvpn");
+}
+
+static void
+on_sccrq(struct pptp_conn *c, const uint8_t *m)
+{
+	uint8_t r[156] = { 0 };
+
+	put16(r + 12, 0x0100);          /* protocol version 1.0 */
+	if (get16(m + 12) != 0x0100) {
+		r[14] = 5;              /* Result: protocol version not supported */
+		send_msg(c, SCCRP, r);
+		conn_kill(c, "unsupported protocol version");
+		return;
+	}
+	if (c->established) {
+		r[14] = 2;              /* General error */
+		r[15] = 0;
+		send_msg(c, SCCRP, r);
+		conn_kill(c, "second Start-Control-Connection-Request");
+		return;
+	}
+	r[14] = 1;                      /* OK */
+	put32(r + 16, 1);               /* framing: asynchronous (what pppd sends) */
+	put32(r + 20, 1);               /* bearer: analog */
+	put16(r + 24, (uint16_t)RTE_MIN(pptp_srv.conf->max_sessions, 65535u));
+	put16(r + 26, 1);
+	fill_host_vendor(r);
+	send_msg(c, SCCRP, r);
+	c->established = true;
+}
+
+static void
+close_calls_of(struct pptp_conn *c, const char *why, bool cdn)
+{
+	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++) {
+		struct pptp_call *call = pptp_srv.calls[i];
+
+		if (call != NULL && call->conn == c)
+			pptp_call_close(call, why, cdn);
+	}
+}
+
+static void
+on_ocrq(struct pptp_conn *c, const uint8_t *m)
+{
+	uint8_t r[32] = { 0 };
+	uint8_t result = 1, error = 0;
+	struct pptp_call *call = NULL;
+
+	if (!c->established) {
+		result = 2;
+		error = 1;              /* Not-Connected */
+	} else {
+		call = pptp_call_open(c, get16(m + 12), get16(m + 14), get16(m + 32), &result, &error);
+	}
+	put16(r + 12, call ? call->call_id : 0);
+	put16(r + 14, get16(m + 12));
+	r[16] = result;
+	r[17] = error;
+	put32(r + 20, 100000000);       /* connect speed, bits/s */
+	put16(r + 24, pptp_srv.conf->window);
+	put16(r + 26, 0);
+	send_msg(c, OCRP, r);
+	if (call != NULL)
+		ppp_link_start(&call->ppp, pptp_now_ms());
+}
+
+void
+pptp_conn_send_cdn(struct pptp_conn *c, uint16_t call_id, uint8_t result, const char *why)
+{
+	uint8_t r[148] = { 0 };
+
+	if (c->dead)
+		return;
+	put16(r + 12, call_id);
+	r[14] = result;
+	snprintf((char *)r + 20, 128, "%s", why);
+	send_msg(c, CDN, r);
+}
+
+static void
+on_ccrq(struct pptp_conn *c, const uint8_t *m)
+{
+	uint16_t peer_call_id = get16(m + 12);
+
+	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++) {
+		struct pptp_call *call = pptp_srv.calls[i];
+
+		if (call != NULL && call->conn == c && call->peer_call_id == peer_call_id) {
+			/* RFC 2637 2.13: the PAC answers with Call-Disconnect-Notify (result 4: request). */
+			pptp_conn_send_cdn(c, call->call_id, 4, "call cleared by the client");
+			call->cdn_sent = true;
+			pptp_call_close(call, "Call-Clear-Request", false);
+			return;
+		}
+	}
+	pptp_log("%s: Call-Clear-Request for unknown call %u", inet_ntoa((struct in_addr){ c->peer }),
+		 peer_call_id);
+}
+
+static void
+handle_msg(struct pptp_conn *c, const uint8_t *m, uint16_t len)
+{
+	uint16_t type;
+	uint8_t r[20] = { 0 };
+
+	if (get16(m + 2) != PPTP_CTRL_MSG || get32(m + 4) != PPTP_MAGIC) {
+		pptp_srv.bad_messages++;
+		conn_kill(c, "bad magic cookie or message type");
+		return;
+	}
+	type = get16(m + 8);
+	if (type == 0 || type >= RTE_DIM(msg_len) || len < msg_len[type]) {
+		pptp_srv.bad_messages++;
+		pptp_log("%s: control message type %u length %u refused",
+			 inet_ntoa((struct in_addr){ c->peer }), type, len);
+		if (type == 0 || type >= RTE_DIM(msg_len))
+			return;         /* unknown types are skipped (their length is known) */
+		conn_kill(c, "truncated control message");
+		return;
+	}
+	if (!c->established && type != SCCRQ && type != STOPCCRQ && type != ECHORQ) {
+		pptp_srv.bad_messages++;
+		pptp_log("%s: %s before Start-Control-Connection", inet_ntoa((struct in_addr){ c->peer }),
+			 msg_name[type]);
+		if (type != OCRQ)
+			return;
+	}
+	switch (type) {
+	case SCCRQ:
+		on_sccrq(c, m);
+		break;
+	case STOPCCRQ:
+		r[12] = 1;              /* OK */
+		send_msg(c, STOPCCRP, r);
+		close_calls_of(c, "Stop-Control-Connection", false);
+		conn_kill(c, "Stop-Control-Connection-Request");
+		break;
+	case STOPCCRP:
+		conn_kill(c, "Stop-Control-Connection-Reply");
+		break;
+	case ECHORQ:
+		memcpy(r + 12, m + 12, 4);
+		r[16] = 1;
+		send_msg(c, ECHORP, r);
+		break;
+	case ECHORP:
+		if (get32(m + 12) == c->echo_id)
+			c->echo_sent_ms = 0;
+		break;
+	case OCRQ:
+		on_ocrq(c, m);
+		break;
+	case CCRQ:
+		on_ccrq(c, m);
+		break;
+	case SLI:               /* ACCMs: meaningless for our synchronous PPP over GRE */
+	case WEN:
+	case CDN:
+		break;
+	default:                /* incoming calls and the PAC's own messages */
+		pptp_srv.bad_messages++;
+		pptp_log("%s: %s not supported", inet_ntoa((struct in_addr){ c->peer }), msg_name[type]);
+		break;
+	}
+}
+
+static void
+conn_read(struct pptp_conn *c)
+{
+	ssize_t n = recv(c->fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen, MSG_DONTWAIT);
+
+	if (n == 0) {
+		conn_kill(c, "TCP connection closed");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_kill(c, "TCP connection lost");
+		return;
+	}
+	c->rlen += (uint32_t)n;
+	c->last_rx_ms = pptp_now_ms();
+	while (c->rlen >= 2 && !c->dead) {
+		uint16_t len = get16(c->rbuf);
+
+		if (len < HDR_LEN || len > sizeof(c->rbuf)) {
+			pptp_srv.bad_messages++;
+			conn_kill(c, "control message length out of range");
+			return;
+		}
+		if (c->rlen < len)
+			break;
+		handle_msg(c, c->rbuf, len);
+		memmove(c->rbuf, c->rbuf + len, c->rlen - len);
+		c->rlen -= len;
+	}
+}
+
+static void
+conn_accept(void)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd = accept(pptp_srv.listen_fd, (struct sockaddr *)&sa, &sl);
+	struct pptp_conn *c;
+	int one = 1;
+
+	if (fd < 0)
+		return;
+	if (pptp_srv.nb_conns >= pptp_srv.conf->max_connections || (c = calloc(1, sizeof(*c))) == NULL) {
+		pptp_srv.conns_refused++;
+		close(fd);
+		return;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->fd = fd;
+	c->peer = sa.sin_addr.s_addr;
+	c->peer_port = ntohs(sa.sin_port);
+	c->last_rx_ms = pptp_now_ms();
+	TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
+	pptp_srv.nb_conns++;
+	pptp_srv.conns_accepted++;
+}
+
+static void
+conn_free(struct pptp_conn *c)
+{
+	close_calls_of(c, c->why, false);
+	pptp_calls_reap();
+	pptp_log("%s:%u: control connection closed: %s", inet_ntoa((struct in_addr){ c->peer }), c->peer_port,
+		 c->why);
+	close(c->fd);
+	TAILQ_REMOVE(&pptp_srv.conns, c, next);
+	pptp_srv.nb_conns--;
+	pptp_srv.conns_closed++;
+	free(c);
+}
+
+static void
+conns_timer(uint64_t now)
+{
+	struct pptp_conn *c;
+	const uint64_t iv = (uint64_t)pptp_srv.conf->echo_interval_s * 1000;
+
+	if (iv == 0)
+		return;
+	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
+		if (c->echo_sent_ms != 0 && now - c->echo_sent_ms > iv) {
+			pptp_srv.echo_timeouts++;
+			conn_kill(c, "no Echo-Reply");
+		} else if (c->echo_sent_ms == 0 && now - c->last_rx_ms > iv) {
+			uint8_t r[16] = { 0 };
+
+			put32(r + 12, ++c->echo_id);
+			c->echo_sent_ms = now;
+			send_msg(c, ECHORQ, r);
+		}
+	}
+}
+
+int
+pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PPTP_PORT) };
+	char name[RTE_RING_NAMESIZE];
+	int one = 1;
+
+	pptp_srv.conf = conf;
+	pptp_srv.host = host;
+	TAILQ_INIT(&pptp_srv.conns);
+	pptp_srv.next_call_id = 1;
+	pptp_gre_set_host(host);
+	if (mschapv2_init() < 0)
+		return -1;
+	pptp_srv.pool_size = 1u << (32 - conf->pool.depth);
+	pptp_srv.pool_used = calloc(pptp_srv.pool_size, 1);
+	snprintf(name, sizeof(name), "pptp_ctl");
+	/* Many lcores put frames, the control thread takes them. */
+	pptp_ctl_ring = rte_ring_create(name, 4096, SOCKET_ID_ANY, RING_F_SC_DEQ);
+	if (pptp_srv.pool_used == NULL || pptp_ctl_ring == NULL) {
+		fprintf(stderr, "pptp: out of memory\n");
+		return -1;
+	}
+	pptp_srv.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	sa.sin_addr.s_addr = host->local;
+	setsockopt(pptp_srv.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (pptp_srv.listen_fd < 0 || bind(pptp_srv.listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(pptp_srv.listen_fd, 1024) < 0) {
+		fprintf(stderr, "pptp: cannot listen on %s:%u: %s\n", inet_ntoa(sa.sin_addr), PPTP_PORT,
+			strerror(errno));
+		return -1;
+	}
+	printf("pptp: listening on %s:%u (TAP %s)\n", inet_ntoa(sa.sin_addr), PPTP_PORT, conf->tap);
+	return 0;
+}
+
+void
+pptp_server_poll(int timeout_ms)
+{
+	struct pollfd *pfd;
+	struct pptp_conn *c, *tmp;
+	struct rte_mbuf *frames[64];
+	unsigned n = 0, k;
+	uint64_t now;
+
+	pfd = calloc(pptp_srv.nb_conns + 1, sizeof(*pfd));
+	if (pfd == NULL)
+		return;
+	pfd[n].fd = pptp_srv.listen_fd;
+	pfd[n++].events = POLLIN;
+	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
+		pfd[n].fd = c->fd;
+		pfd[n++].events = POLLIN;
+	}
+	poll(pfd, n, timeout_ms);
+	/* Sockets and calls change only under the table lock (telemetry reads them). */
+	pthread_mutex_lock(pptp_srv.host->lock);
+	k = 1;
+	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
+		if (k < n && pfd[k].fd == c->fd && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			conn_read(c);
+		k++;
+	}
+	if (pfd[0].revents & POLLIN)
+		conn_accept();
+	free(pfd);
+	while ((k = rte_ring_sc_dequeue_burst(pptp_ctl_ring, (void **)frames, RTE_DIM(frames), NULL)) != 0)
+		for (unsigned i = 0; i < k; i++)
+			pptp_call_ppp_input(frames[i]);
+	now = pptp_now_ms();
+	pptp_calls_timer(now);
+	conns_timer(now);
+	pptp_calls_reap();
+	RTE_TAILQ_FOREACH_SAFE(c, &pptp_srv.conns, next, tmp)
+		if (c->dead)
+			conn_free(c);
+	pthread_mutex_unlock(pptp_srv.host->lock);
+}
+
+void
+pptp_server_fini(void)
+{
+	struct pptp_conn *c;
+	struct rte_mbuf *m;
+
+	if (pptp_srv.conf == NULL)
+		return;
+	pthread_mutex_lock(pptp_srv.host->lock);
+	while ((c = TAILQ_FIRST(&pptp_srv.conns)) != NULL) {
+		uint8_t r[16] = { 0 };
+
+		r[12] = 1;              /* reason: general request to clear */
+		send_msg(c, STOPCCRQ, r);
+		conn_kill(c, "dpvpn stopping");
+		conn_free(c);
+	}
+	pthread_mutex_unlock(pptp_srv.host->lock);
+	if (pptp_srv.listen_fd >= 0)
+		close(pptp_srv.listen_fd);
+	pptp_srv.listen_fd = -1;
+	while (pptp_ctl_ring != NULL && rte_ring_dequeue(pptp_ctl_ring, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(pptp_ctl_ring);
+	pptp_ctl_ring = NULL;
+	free(pptp_srv.pool_used);
+	pptp_srv.pool_used = NULL;
+	pptp_srv.conf = NULL;
+}

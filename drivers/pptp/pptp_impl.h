@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Internal to drivers/pptp: control connections and calls (control thread only). */
+#ifndef DPVPN_PPTP_IMPL_H
+#define DPVPN_PPTP_IMPL_H
+
+#include <sys/queue.h>
+
+#include "pptp.h"
+
+/* A client's TCP connection on port 1723 (RFC 2637 2: one per client host). */
+struct pptp_conn {
+	TAILQ_ENTRY(pptp_conn) next;
+	int fd;
+	rte_be32_t peer;
+	uint16_t peer_port;
+	bool established;               /* Start-Control-Connection done */
+	bool dead;                      /* close at the end of this round */
+	uint8_t rbuf[1024];
+	uint32_t rlen;
+	uint64_t last_rx_ms;
+	uint64_t echo_sent_ms;          /* 0: no Echo-Request outstanding */
+	uint32_t echo_id;
+	unsigned nb_calls;
+	char why[64];
+};
+
+/* One call: a session with its tunnel, PPP link and address. */
+struct pptp_call {
+	struct pptp_conn *conn;
+	struct tunnel *t;
+	struct pptp_session *s;
+	struct ppp_link ppp;
+	uint16_t call_id, peer_call_id, serial;
+	rte_be32_t addr;                /* assigned by IPCP, 0 before */
+	bool addr_from_pool;
+	bool dead;                      /* tear down at the end of this round */
+	bool cdn_sent;
+	uint64_t started_ms;
+	char why[64];
+};
+
+struct pptp_server {
+	const struct pptp_conf *conf;
+	const struct pptp_host *host;
+	int listen_fd;
+	TAILQ_HEAD(, pptp_conn) conns;
+	unsigned nb_conns;
+	struct pptp_call *calls[65536]; /* by our call id */
+	unsigned nb_calls;
+	uint16_t next_call_id;
+	uint32_t next_session_id;
+	uint8_t *pool_used;             /* one byte per pool address */
+	uint32_t pool_size;
+	/* counters */
+	uint64_t conns_accepted, conns_closed, conns_refused, calls_opened, calls_closed, calls_refused,
+		 auth_failures, sessions_up, bad_messages, echo_timeouts, ppp_frames_rx, ppp_frames_tx;
+	uint64_t log_tokens_ms;
+	unsigned log_tokens;
+};
+
+extern struct pptp_server pptp_srv;
+
+uint64_t pptp_now_ms(void);
+/* Rate-limited log line (control protocols must not flood the log). */
+void pptp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* call.c */
+struct pptp_call *pptp_call_open(struct pptp_conn *c, uint16_t peer_call_id, uint16_t serial,
+				 uint16_t peer_window, uint8_t *result, uint8_t *error);
+/* Marks the call for teardown (CDN to the client unless it asked). */
+void pptp_call_close(struct pptp_call *call, const char *why, bool send_cdn);
+/* Frees every call marked dead (after the round, outside PPP callbacks). */
+void pptp_calls_reap(void);
+void pptp_calls_timer(uint64_t now_ms);
+void pptp_call_ppp_input(struct rte_mbuf *m);
+
+void pptp_tunnel_telemetry(const struct tunnel *t, struct rte_tel_data *d);
+
+/* gre_v1.c: the host the data path sends Reset-Requests through. */
+void pptp_gre_set_host(const struct pptp_host *h);
+
+/* control.c */
+void pptp_conn_send_cdn(struct pptp_conn *c, uint16_t call_id, uint8_t result, const char *why);
+
+#endif
