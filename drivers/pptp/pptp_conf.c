@@ -14,7 +14,7 @@ parse_ip(const struct tunnel_conf *tc, const char *key, bool required, uint32_t 
 
 	if (v == NULL) {
 		if (required)
-			return tc->error(tc, key, "missing");
+			return tc->error(tc, key, "is missing");
 		return 0;
 	}
 	if (pkt_parse_ipv4(v, out) < 0)
