@@ -207,11 +207,11 @@ to_control(struct pptp_session *s, struct rte_mbuf *m, uint16_t skip)
 	return TUNNEL_RX_TAKEN;
 }
 
-/* Stateful MPPE lost a packet: ask the peer to re-key (RFC 3078 8: CCP Reset-Request, no Ack). */
+/* A CCP Reset-Request (code 14) or Reset-Ack (15) with id, through the owner's control path. */
 static void
-send_reset_request(struct tunnel *t, struct pptp_session *s)
+send_ccp_reset(struct tunnel *t, uint8_t code, uint8_t id)
 {
-	static const uint8_t frame[] = { 0xff, 0x03, 0x80, 0xfd, PPP_RESET_REQ, 0, 0x00, 0x04 };
+	const uint8_t frame[] = { 0xff, 0x03, 0x80, 0xfd, code, id, 0x00, 0x04 };
 	struct rte_mbuf *m;
 	uint8_t *p;
 
@@ -219,10 +219,26 @@ send_reset_request(struct tunnel *t, struct pptp_session *s)
 		return;
 	p = (uint8_t *)rte_pktmbuf_append(m, sizeof(frame));
 	memcpy(p, frame, sizeof(frame));
-	p[5] = (uint8_t)s->resets_tx;
+	host->send_frame(t, m);
+}
+
+/* Stateful MPPE lost a packet: ask the peer to re-key (RFC 3078 8). */
+static void
+send_reset_request(struct tunnel *t, struct pptp_session *s)
+{
+	send_ccp_reset(t, PPP_RESET_REQ, (uint8_t)s->resets_tx);
 	s->resets_tx++;
 	s->last_reset_tsc = clock_now();
-	host->send_frame(t, m);
+}
+
+/* Whether a control frame (FF 03 80 FD ...) is a CCP Reset-Ack. */
+static bool
+is_reset_ack(const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+	return rte_pktmbuf_data_len(m) >= 5 && p[0] == 0xff && p[1] == 0x03 && p[2] == 0x80 &&
+	       p[3] == 0xfd && p[4] == PPP_RESET_ACK;
 }
 
 static enum drop_reason
@@ -319,9 +335,14 @@ pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_
 			r[i] = DROP_PPP_MALFORMED;
 			break;
 		case PPP_CCP:
-			if (len > hl && p[hl] == PPP_RESET_REQ && mppe_on) {
-				/* The peer lost our packets: re-key now (the data path owns the TX state). */
-				mppe_tx_reset(&s->mppe_tx);
+			if (len > hl + 1u && p[hl] == PPP_RESET_REQ && mppe_on) {
+				/*
+				 * The peer lost our packets. Linux stops decrypting after an
+				 * error until a Reset-Ack arrives (ppp_generic), so we answer
+				 * with one, and the packet after it is flushed (re-keyed): see
+				 * pptp_encap_ctrl.
+				 */
+				send_ccp_reset(t, PPP_RESET_ACK, p[hl + 1]);
 				s->resets_rx++;
 				rte_pktmbuf_free(m[i]);
 				r[i] = TUNNEL_RX_TAKEN;
@@ -353,15 +374,18 @@ pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_
 static enum drop_reason
 gre_prepend(struct pptp_session *s, struct rte_mbuf *m, uint16_t plen)
 {
-	uint8_t hdr[PPTP_GRE_HDR_MAX], *p;
 	uint32_t seq = s->tx_seq, ack = s->rx_seq;
 	const bool with_ack = s->rx_any && (plen == 0 || s->ack_sent != s->rx_seq);
-	uint16_t hl = pptp_gre_write(hdr, s->peer_call_id, plen, plen ? &seq : NULL, with_ack ? &ack : NULL);
+	/*
+	 * Written straight into the packet: a header built byte by byte on the
+	 * stack and then copied is read back as words right after the byte
+	 * stores, a store-forwarding stall per packet (perf/pptp's profile).
+	 */
+	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, (uint16_t)(8 + (plen ? 4 : 0) + (with_ack ? 4 : 0)));
 
-	p = (uint8_t *)rte_pktmbuf_prepend(m, hl);
 	if (p == NULL)
 		return DROP_NO_MBUF;
-	memcpy(p, hdr, hl);
+	pptp_gre_write(p, s->peer_call_id, plen, plen ? &seq : NULL, with_ack ? &ack : NULL);
 	if (plen) {
 		s->tx_seq++;
 		/* Counted, not enforced: Linux peers do not enforce it either (RFC 2637 4.2 asks for it). */
@@ -456,6 +480,9 @@ pptp_encap_ctrl(struct tunnel *t, struct rte_mbuf *m)
 		s->acks_only_tx++;
 	else
 		s->ctrl_tx++;
+	/* Re-key as the Reset-Ack leaves, so the client sees the Ack before the flushed packet. */
+	if (plen != 0 && __atomic_load_n(&s->mppe_on, __ATOMIC_ACQUIRE) && is_reset_ack(m))
+		mppe_tx_reset(&s->mppe_tx);
 	return gre_prepend(s, m, plen);
 }
 

@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Interop: pptp-linux + pppd (kernel ppp_generic, ppp_mppe) in the kernel-peer VM dial dpvpn's PPTP server.
+
+dpvpn's outside port is net_af_packet on the VM's tap (TCP 1723 goes to the kernel through the
+exception TAP in its own namespace); its inside port is net_af_packet on a veth into a namespace
+running iperf3 -s. The guest (guest-pptp.sh) dials again and again, through three dpvpn
+configurations (the host restarts dpvpn when the guest says so): A: MPPE-128 stateless, no MPPE,
+a wrong password; B (stateful preferred): MPPE-128 stateful, then stateful under netem jitter;
+C: the same jitter with dpvpn's reorder window off. /dpvpn/sessions is polled throughout.
+
+Asserts: each good phase authenticates with MS-CHAPv2, gets a pool address, pings and moves
+iperf3 data both ways; telemetry showed each session open with the MPPE mode the phase asked
+for and its window counting packets; the wrong password is refused (pppd exit 19, an
+auth_failure counted); every hang-up removes its session and address; under jitter the window
+buffers (on) or drops late packets (off); no mbuf leaked. Prints the jitter table.
+
+Needs root. Exit 77 (skip) when not root.
+"""
+import ipaddress
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
+from checks import Checks  # noqa: E402
+from dpvpn_harness import Daemon  # noqa: E402
+import netenv  # noqa: E402
+from guestlog import iperf_result, section, telemetry_py  # noqa: E402
+
+GUEST_OUTER, DPVPN_OUTER = "192.0.2.2", "192.0.2.1"
+HOST_INNER, DPVPN_INNER = "10.0.0.2", "10.0.0.1"
+POOL, LOCAL = "10.99.0.0/24", "10.99.0.1"
+USER, PASSWORD = "alice", "s3cret-Pptp"
+# Server configurations in the order the guest meets them: phase -> the MPPE mode its session
+# must show in telemetry; the wrong-password dial is in A.
+GROUPS = [
+    ("A", "mppe_stateful = allow", {"stateless": "128 stateless", "clear": "off"}),
+    ("B", "mppe_stateful = prefer", {"stateful": "128 stateful", "jitter-on": "128 stateful"}),
+    ("C", "mppe_stateful = prefer\nreorder = off", {"jitter-off": "128 stateful"}),
+]
+JITTER = ("jitter-on", "jitter-off")
+
+CONFIG = """
+[dpvpn]
+mbufs = 8191
+idle_sleep_us = 20
+[outside]
+device = net_af_packet0
+devargs = iface={tap}
+address = {dpvpn_outer}/24
+[inside]
+device = net_af_packet1
+devargs = iface={veth}
+address = {dpvpn_inner}/24
+[pptp]
+enable = yes
+secrets = chap-secrets
+local_address = {local}
+pool = {pool}
+mppe = allow
+tap = {pptp_tap}
+{extra}
+"""
+
+check = Checks("interop-pptp-vm", verbose=True)
+
+
+def poll_sessions(dmn, seen):
+    """Records every session telemetry shows (last view per id) and, once open, its window."""
+    sessions = dmn.query("/dpvpn/sessions")
+    for sid, s in sessions.items():
+        if sid == "count":
+            continue
+        view = seen.setdefault(sid, {})
+        view.update(s)
+        if s["state"] == "open":
+            detail = dmn.query(f"/dpvpn/session,{sid}")
+            if detail:
+                view["detail"] = detail
+    return sessions["count"]
+
+
+def check_phase(log, pool, phase, mode, seen):
+    """What the guest printed for one good phase, and what telemetry showed of its session."""
+    up = re.search(rf"DPVPN-UP {phase} ([\d.]+)", log)
+    check(up is not None and ipaddress.ip_address(up.group(1)) in pool and up.group(1) != LOCAL,
+          f"{phase}: ppp0 got a pool address ({up and up.group(1)})")
+    if phase not in JITTER:
+        ping = section(log, f"DPVPN-PING-BEGIN {phase}", f"DPVPN-PING-END {phase}") or ""
+        m = re.search(r"(\d+) packets transmitted, (\d+) packets received", ping)
+        # The first echo can race IPCP's last Ack on the client's side: allow one loss.
+        check(m is not None and int(m.group(2)) >= int(m.group(1)) - 1,
+              f"{phase}: pings through the session answered ({m.groups() if m else None})")
+        for d in ("up", "down"):
+            r = iperf_result(log, f"{phase}-{d}")
+            check(r is not None and r["bps"] > 0, f"{phase}: iperf3 {d} {r['bps'] / 1e6 if r else 0:.1f} Mbit/s")
+    ex = re.search(rf"DPVPN-PPPD-EXIT {phase} (\S+)", log)
+    # pppd ends with 5 (stopped by our signal) or 16 (pptp, killed with it, hung up first).
+    check(ex is not None and ex.group(1) in ("5", "16"), f"{phase}: pppd hung up (exit {ex and ex.group(1)})")
+    views = [v for v in seen.values() if v.get("state") == "open" and v.get("mppe") == mode
+             and up is not None and v.get("address") == up.group(1)]
+    check(len(views) >= 1 and views[-1]["user"] == USER and views[-1]["peer"] == GUEST_OUTER,
+          f"{phase}: telemetry showed the session open, user {USER}, mppe '{mode}', its address "
+          f"({[(v.get('user'), v.get('mppe'), v.get('address')) for v in seen.values()]})")
+    if views and "detail" in views[-1]:
+        win = views[-1]["detail"]["reorder"]
+        check(win["accepted"] > 0 and win["duplicated"] == 0,
+              f"{phase}: the session's window accepted the client's packets ({win})")
+    else:
+        check(False, f"{phase}: /dpvpn/session,ID read while open")
+
+
+def close_group(dmn, group, seen, phases, badpass):
+    """After a server configuration's phases: every session gone, counters right, clean stop."""
+    dmn.wait_for(lambda: dmn.query("/dpvpn/pptp")["sessions"] == 0, timeout=20, what="sessions to close")
+    dmn.wait_for(lambda: dmn.query("/dpvpn/pptp")["control_connections"] == 0, timeout=20,
+                 what="control connections to close")
+    pptp = telemetry_py(dmn.prefix, "/dpvpn/pptp")
+    calls = len(phases) + (1 if badpass else 0)
+    check(pptp["sessions_up"] == len(phases), f"{group}: {len(phases)} sessions reached IPCP ({pptp['sessions_up']})")
+    if badpass:
+        check(pptp["auth_failures"] >= 1, f"{group}: the wrong password counted as an auth failure "
+              f"({pptp['auth_failures']})")
+    check(pptp["sessions_opened"] == pptp["sessions_closed"] == calls,
+          f"{group}: sessions opened = closed = {calls} ({pptp['sessions_opened']}, {pptp['sessions_closed']})")
+    tunnels = dmn.query("/dpvpn/tunnels")
+    check(tunnels["count"] == 0, f"{group}: no session tunnel left in the table ({tunnels})")
+    drops = {k: v for k, v in dmn.query("/dpvpn/drops").items() if v}
+    for sid, v in seen.items():
+        d = v.get("detail", {})
+        print(f"{group}: session {sid} {v.get('mppe')} rx {d.get('rx_packets')} tx {d.get('tx_packets')} "
+              f"window {d.get('reorder')} resets rx {d.get('ccp_resets_rx')} tx {d.get('ccp_resets_tx')} "
+              f"drops {({k: n for k, n in d.get('drop_reasons', {}).items() if n})}")
+    print(f"{group}: pptp {json.dumps(pptp)}\n{group}: drops {drops}")
+    dmn.stop()
+    check(dmn.returncode == 0, f"{group}: dpvpn stopped cleanly on SIGTERM")
+    check(dmn.mbufs_in_use_after_shutdown() == 0, f"{group}: no mbuf in use after shutdown")
+    return pptp
+
+
+def main():
+    if os.geteuid() != 0:
+        print("needs root: skipped")
+        return 77
+    seconds = int(os.environ.get("IPERF_SECONDS", "3"))
+    jitter_seconds = int(os.environ.get("JITTER_SECONDS", "8"))
+    work = tempfile.mkdtemp(prefix="dpvpn-pptp-vm-")
+    env = netenv.NetEnv(tag="p")
+    vm = None
+    dmn = None
+    try:
+        inside = env.inside_host(HOST_INNER + "/24", DPVPN_INNER, routes=[POOL])
+        ports = {}
+        for _, _, phases in GROUPS:
+            for phase in phases:
+                ports[phase] = 5201 + len(ports)
+                env.run_in_ns(inside.ns, ["iperf3", "-s", "-D", "-p", str(ports[phase])])
+        with open(os.path.join(work, "chap-secrets"), "w") as f:
+            f.write(f"# client server secret address\n{USER} dpvpn {PASSWORD} *\n")
+        pptp_tap = f"dpp{os.getpid() % 100000}"
+
+        def config(extra, name):
+            path = os.path.join(work, f"dpvpn-{name}.ini")
+            with open(path, "w") as f:
+                f.write(CONFIG.format(tap=env.tap_name, veth=inside.host_if, dpvpn_outer=DPVPN_OUTER,
+                                      dpvpn_inner=DPVPN_INNER, local=LOCAL, pool=POOL, pptp_tap=pptp_tap,
+                                      extra=extra))
+            return path
+
+        console = os.path.join(work, "console.log")
+        vm_timeout = 360 + 6 * seconds + 2 * jitter_seconds
+        vm = env.start_vm(os.path.join(HERE, "guest-pptp.sh"), console, timeout=vm_timeout,
+                          env={"GUEST_OUTER": GUEST_OUTER, "DPVPN_OUTER": DPVPN_OUTER,
+                               "HOST_INNER": HOST_INNER, "HOST_NET": "10.0.0.0/24",
+                               "PPTP_USER": USER, "PPTP_PASS": PASSWORD, "IPERF_SECONDS": seconds,
+                               "JITTER_SECONDS": jitter_seconds,
+                               **{"PORT_" + p.replace("-", "_"): port for p, port in ports.items()}})
+        env.wait_tap(timeout=60)
+        deadline = time.time() + vm_timeout + 30
+        seen, finals = {}, {}
+        for gi, (group, extra, phases) in enumerate(GROUPS):
+            dmn = Daemon(config(extra, group), lcores="0", log_path=os.path.join(work, f"dpvpn-{group}.log"))
+            dmn.start()
+            seen[group] = {}
+            # Poll the sessions while the guest dials; the guest's restart marker (or its exit) ends the group.
+            marker = f"DPVPN-RESTART {GROUPS[gi + 1][0]}" if gi + 1 < len(GROUPS) else None
+            while vm.proc.poll() is None and time.time() < deadline:
+                poll_sessions(dmn, seen[group])
+                if marker and marker in open(console, errors="replace").read():
+                    break
+                time.sleep(0.3)
+            finals[group] = close_group(dmn, group, seen[group], phases, badpass=(group == "A"))
+            dmn = None
+        rc = vm.wait(timeout=10)
+        log = open(console, errors="replace").read()
+        check(rc == 0, f"guest script exit code {rc}")
+        check("DPVPN-FAIL" not in log, "no guest step failed")
+        pool = ipaddress.ip_network(POOL)
+        for group, extra, phases in GROUPS:
+            for phase, mode in phases.items():
+                check_phase(log, pool, phase, mode, seen[group])
+        bad = section(log, "DPVPN-PHASE-BEGIN badpass", "DPVPN-PHASE-END badpass") or ""
+        ex = re.search(r"DPVPN-PPPD-EXIT badpass (\S+)", bad)
+        # pppd ends with 19 (EXIT_AUTH_TOPEER_FAILED) or 16 when pptp hangs up first.
+        check("MS-CHAP authentication failed" in bad and "DPVPN-UP badpass" not in log
+              and ex is not None and ex.group(1) in ("19", "16"),
+              f"badpass: the server refused the wrong password (pppd exit {ex and ex.group(1)})")
+
+        # Jitter: the window (on) restores order under netem; off drops what comes late.
+        table = {}
+        for phase in JITTER:
+            r = iperf_result(log, f"{phase}-up")
+            group = "B" if phase == "jitter-on" else "C"
+            views = [v for v in seen[group].values() if v.get("detail") and v.get("id") == max(
+                (x.get("id", 0) for x in seen[group].values()), default=None)]
+            win = views[0]["detail"]["reorder"] if views else {}
+            table[phase] = {"bps": r and r["bps"], "retransmits": r and r["retransmits"], "window": win}
+            check(r is not None and r["bps"] > 0, f"{phase}: iperf3 up {r and r['bps'] / 1e6:.1f} Mbit/s "
+                  f"(retransmits {r and r['retransmits']}) window {win}")
+        on, off = table["jitter-on"]["window"], table["jitter-off"]["window"]
+        check(on.get("buffered", 0) > 0, f"window on: netem's reordering was buffered ({on.get('buffered')})")
+        check(off.get("under_window", 0) > 0, f"window off: late packets dropped ({off.get('under_window')})")
+        if table["jitter-on"]["bps"] and table["jitter-off"]["bps"]:
+            print(f"jitter 3ms+-1ms, stateful MPPE-128, iperf3 up: window on "
+                  f"{table['jitter-on']['bps'] / 1e6:.2f} Mbit/s, off {table['jitter-off']['bps'] / 1e6:.2f} Mbit/s, "
+                  f"on/off {table['jitter-on']['bps'] / table['jitter-off']['bps']:.2f}")
+        summary = {"phases": {p: {d: (iperf_result(log, f"{p}-{d}") or {}).get("bps") for d in ("up", "down")}
+                              for _, _, ph in GROUPS for p in ph if p not in JITTER},
+                   "jitter": table, "pptp": finals}
+        print("RESULT " + json.dumps(summary))
+    finally:
+        if dmn is not None:
+            dmn.stop()
+        if vm is not None:
+            vm.kill()
+        env.cleanup()
+        if check.failed or os.environ.get("KEEP"):
+            print("artifacts kept in", work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return check.summary()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
