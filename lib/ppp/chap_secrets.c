@@ -161,19 +161,22 @@ chap_secrets_free(struct chap_secrets *s)
 const struct chap_secret *
 chap_secrets_find(const struct chap_secrets *s, const char *user, const char *server)
 {
-	const struct chap_secret *wild = NULL;
+	const struct chap_secret *best = NULL;
+	int best_rank = -1;
 
+	/* pppd's ranking: an exact client beats an exact server beats "* *"; the first of equals wins. */
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct chap_secret *e = &s->v[i];
-		bool client_exact = strcmp(e->client, user) == 0;
-		bool server_ok = strcmp(e->server, "*") == 0 || strcmp(e->server, server) == 0;
+		bool client_wild = strcmp(e->client, "*") == 0, server_wild = strcmp(e->server, "*") == 0;
+		int rank;
 
-		if (!server_ok)
+		if ((!client_wild && strcmp(e->client, user) != 0) || (!server_wild && strcmp(e->server, server) != 0))
 			continue;
-		if (client_exact && strcmp(e->server, "*") != 0)
-			return e;
-		if (wild == NULL && (client_exact || strcmp(e->client, "*") == 0))
-			wild = e;
+		rank = (client_wild ? 0 : 2) | (server_wild ? 0 : 1);
+		if (rank > best_rank) {
+			best = e;
+			best_rank = rank;
+		}
 	}
-	return wild;
+	return best;
 }

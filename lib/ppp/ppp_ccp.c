@@ -113,8 +113,11 @@ ccp_recv_req(struct ppp_link *l, const uint8_t *opts, uint16_t len, struct ppp_r
 		l->rx_bad++;
 		ppp_reply_init(r);
 		r->code = PPP_CONF_REJ;
-		memcpy(r->buf[2], opts, len);
-		r->len[2] = len;
+		/* The reply holds PPP_MAX_FRAME bytes; a longer request is rejected with no options. */
+		if (len <= PPP_MAX_FRAME) {
+			memcpy(r->buf[2], opts, len);
+			r->len[2] = len;
+		}
 	}
 	return r->code;
 }

@@ -42,11 +42,12 @@ ppp_chap_timer(struct ppp_link *l)
 {
 	if (l->phase != PPP_PHASE_AUTH || l->chap_deadline_ms == 0 || l->now_ms < l->chap_deadline_ms)
 		return;
-	if (l->chap_tries-- == 0) {
+	if (l->chap_tries <= 1) {       /* max_configure Challenges sent in all, as for LCP */
 		l->chap_deadline_ms = 0;
 		ppp_link_close(l, "no CHAP response", l->now_ms);
 		return;
 	}
+	l->chap_tries--;
 	send_challenge(l);
 }
 

@@ -196,6 +196,13 @@ recv_conf_ack(struct ppp_link *l, struct ppp_fsm *f, uint8_t id)
 	}
 }
 
+static int
+opt_any(struct ppp_link *l, uint8_t type, const uint8_t *val, uint8_t vlen, void *arg)
+{
+	(void)l, (void)type, (void)val, (void)vlen, (void)arg;
+	return 0;
+}
+
 static void
 recv_conf_nak_rej(struct ppp_link *l, struct ppp_fsm *f, uint8_t code, uint8_t id, const uint8_t *opts,
 		  uint16_t len)
@@ -204,6 +211,11 @@ recv_conf_nak_rej(struct ppp_link *l, struct ppp_fsm *f, uint8_t code, uint8_t i
 
 	if (id != f->req_id || f->state == FSM_CLOSED || f->state == FSM_CLOSING)
 		return;
+	/* A malformed option list is a bad packet (counted, dropped), not a disagreement. */
+	if (ppp_options_walk(opts, len, opt_any, l, NULL) < 0) {
+		l->rx_bad++;
+		return;
+	}
 	rc = code == PPP_CONF_NAK ? f->ops->recv_nak(l, opts, len) : f->ops->recv_rej(l, opts, len);
 	if (rc < 0) {
 		ppp_fsm_close(l, f, "options not agreed");
@@ -284,7 +296,8 @@ ppp_fsm_timer(struct ppp_link *l, struct ppp_fsm *f)
 	case FSM_REQSENT:
 	case FSM_ACKRCVD:
 	case FSM_ACKSENT:
-		if (f->retries == 0) {
+		/* RFC 1661 4.6: Max-Configure counts the requests sent, the first one included. */
+		if (f->retries <= 1) {
 			finished(l, f, "negotiation timed out");
 			return;
 		}
@@ -294,7 +307,7 @@ ppp_fsm_timer(struct ppp_link *l, struct ppp_fsm *f)
 			f->state = FSM_REQSENT;
 		break;
 	case FSM_CLOSING:
-		if (f->retries == 0) {
+		if (f->retries <= 1) {  /* Max-Terminate, likewise */
 			finished(l, f, l->why[0] ? l->why : "terminated");
 			return;
 		}

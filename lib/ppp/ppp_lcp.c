@@ -176,6 +176,13 @@ lcp_down(struct ppp_link *l)
 {
 	ppp_fsm_down(l, &l->ipcp);
 	ppp_fsm_down(l, &l->ccp);
+	/*
+	 * LCP left Opened (the peer renegotiates): the link is back in the
+	 * Establish phase (RFC 1661 3.2), where IPCP and CCP packets are
+	 * discarded, until LCP opens again and authentication runs again.
+	 */
+	if (l->phase == PPP_PHASE_AUTH || l->phase == PPP_PHASE_NETWORK)
+		l->phase = PPP_PHASE_ESTABLISH;
 }
 
 static void

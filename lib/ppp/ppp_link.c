@@ -119,6 +119,7 @@ ppp_link_finish(struct ppp_link *l, const char *why)
 	l->lcp.state = FSM_CLOSED;
 	l->lcp.deadline_ms = 0;
 	l->chap_deadline_ms = 0;
+	l->next_echo_ms = 0;
 	l->cb.down(l->cb.ctx, l, l->why);
 }
 
@@ -207,8 +208,11 @@ ppp_link_input(struct ppp_link *l, const uint8_t *frame, uint16_t len, uint64_t 
 	default:
 		break;
 	}
-	/* RFC 1661: only an opened LCP rejects protocols; before that, silently discard. */
-	if (l->lcp.state != FSM_OPENED)
+	/*
+	 * RFC 1661: only an opened LCP rejects protocols, and only in the Network phase;
+	 * during authentication other packets are silently discarded (3.5).
+	 */
+	if (l->lcp.state != FSM_OPENED || l->phase != PPP_PHASE_NETWORK)
 		return;
 	if (hl == 1) {
 		ppp_put16(full, proto);
