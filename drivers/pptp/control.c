@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,8 @@
 #define PPTP_MAGIC 0x1a2b3c4d
 #define PPTP_CTRL_MSG 1
 #define HDR_LEN 12
+#define ACCEPT_BURST 64         /* connections taken from the listen queue per round */
+#define FD_RESERVE 64           /* descriptors left to the rest of dpvpn (telemetry clients ...) */
 
 enum {
 	SCCRQ = 1, SCCRP, STOPCCRQ, STOPCCRP, ECHORQ, ECHORP, OCRQ, OCRP, ICRQ, ICRP, ICCN, CCRQ, CDN, WEN, SLI,
@@ -49,6 +52,11 @@ static const char *const msg_name[] = {
 };
 
 struct pptp_server pptp_srv = { .listen_fd = -1 };
+
+/* Held open so that a full descriptor table can still take a connection off the queue to refuse it. */
+static int spare_fd = -1;
+/* Connections whose descriptor would reach this are refused: the open files limit less FD_RESERVE. */
+static long fd_ceiling = -1;
 
 uint64_t
 pptp_now_ms(void)
@@ -337,31 +345,78 @@ conn_read(struct pptp_conn *c)
 	}
 }
 
+/* Not through pptp_log: routine lines must not hide this one. Once a second at most. */
+static void
+fd_warning(const char *why)
+{
+	static uint64_t last_ms;
+	uint64_t now = pptp_now_ms();
+
+	if (last_ms != 0 && now - last_ms < 1000)
+		return;
+	last_ms = now;
+	printf("pptp: %s with %u control connections: connections refused (raise the open files limit)\n", why,
+	       pptp_srv.nb_conns);
+	fflush(stdout);
+}
+
 static void
 conn_accept(void)
 {
 	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd = accept(pptp_srv.listen_fd, (struct sockaddr *)&sa, &sl);
+	socklen_t sl;
 	struct pptp_conn *c;
-	int one = 1;
+	int one = 1, fd;
 
-	if (fd < 0)
-		return;
-	if (pptp_srv.nb_conns >= pptp_srv.conf->max_connections || (c = calloc(1, sizeof(*c))) == NULL) {
-		pptp_srv.conns_refused++;
-		close(fd);
-		return;
+	/* A burst of clients would otherwise wait one round each, and overflow the listen queue. */
+	for (unsigned n = 0; n < ACCEPT_BURST; n++) {
+		sl = sizeof(sa);
+		fd = accept(pptp_srv.listen_fd, (struct sockaddr *)&sa, &sl);
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+			/*
+			 * Out of descriptors (accept fails so before it looks at the queue):
+			 * left queued, a connection would keep the listening socket readable
+			 * (poll returns at once, forever) and its client would wait for a
+			 * reply that never comes. The spare descriptor makes room to refuse it.
+			 */
+			int err = errno;
+
+			if (spare_fd < 0)
+				return;
+			close(spare_fd);
+			fd = accept(pptp_srv.listen_fd, NULL, NULL);
+			if (fd >= 0) {
+				close(fd);
+				pptp_srv.conns_refused++;
+				fd_warning(strerror(err));
+			}
+			spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			return;
+		}
+		if (fd < 0)
+			return;
+		if (fd_ceiling >= 0 && fd >= fd_ceiling) {
+			/* Descriptors are taken lowest first: the table is nearly full. */
+			close(fd);
+			pptp_srv.conns_refused++;
+			fd_warning("open files limit nearly reached");
+			continue;
+		}
+		if (pptp_srv.nb_conns >= pptp_srv.conf->max_connections || (c = calloc(1, sizeof(*c))) == NULL) {
+			pptp_srv.conns_refused++;
+			close(fd);
+			continue;
+		}
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->fd = fd;
+		c->peer = sa.sin_addr.s_addr;
+		c->peer_port = ntohs(sa.sin_port);
+		c->last_rx_ms = pptp_now_ms();
+		TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
+		pptp_srv.nb_conns++;
+		pptp_srv.conns_accepted++;
 	}
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->fd = fd;
-	c->peer = sa.sin_addr.s_addr;
-	c->peer_port = ntohs(sa.sin_port);
-	c->last_rx_ms = pptp_now_ms();
-	TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
-	pptp_srv.nb_conns++;
-	pptp_srv.conns_accepted++;
 }
 
 static void
@@ -400,6 +455,27 @@ conns_timer(uint64_t now)
 	}
 }
 
+/* Every control connection is a descriptor: the soft limit (often 1024) must not cap max_connections. */
+static void
+raise_fd_limit(unsigned max_connections)
+{
+	const rlim_t want = (rlim_t)max_connections + 256;     /* and the process's other files */
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	fd_ceiling = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT32_MAX ? -1 : (long)rl.rlim_cur - FD_RESERVE;
+	if (rl.rlim_cur < want)
+		printf("pptp: warning: open files limited to %llu, max_connections %u needs about %llu "
+		       "(raise the hard limit: ulimit -Hn, LimitNOFILE=)\n", (unsigned long long)rl.rlim_cur,
+		       max_connections, (unsigned long long)want);
+}
+
 int
 pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
 {
@@ -411,6 +487,9 @@ pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
 	pptp_srv.host = host;
 	TAILQ_INIT(&pptp_srv.conns);
 	pptp_srv.next_call_id = 1;
+	raise_fd_limit(conf->max_connections);
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	pptp_gre_set_host(host);
 	if (mschapv2_init() < 0)
 		return -1;
@@ -500,6 +579,9 @@ pptp_server_fini(void)
 	if (pptp_srv.listen_fd >= 0)
 		close(pptp_srv.listen_fd);
 	pptp_srv.listen_fd = -1;
+	if (spare_fd >= 0)
+		close(spare_fd);
+	spare_fd = -1;
 	while (pptp_ctl_ring != NULL && rte_ring_dequeue(pptp_ctl_ring, (void **)&m) == 0)
 		rte_pktmbuf_free(m);
 	rte_ring_free(pptp_ctl_ring);
