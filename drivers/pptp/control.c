@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -502,6 +503,8 @@ pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
 		fprintf(stderr, "pptp: out of memory\n");
 		return -1;
 	}
+	if (pptp_ctl_wake < 0)
+		pptp_ctl_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pptp_srv.listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	sa.sin_addr.s_addr = host->local;
 	setsockopt(pptp_srv.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -524,10 +527,12 @@ pptp_server_poll(int timeout_ms)
 	unsigned n = 0, k;
 	uint64_t now;
 
-	pfd = calloc(pptp_srv.nb_conns + 1, sizeof(*pfd));
+	pfd = calloc(pptp_srv.nb_conns + 2, sizeof(*pfd));
 	if (pfd == NULL)
 		return;
 	pfd[n].fd = pptp_srv.listen_fd;
+	pfd[n++].events = POLLIN;
+	pfd[n].fd = pptp_ctl_wake;      /* -1 (ignored by poll) if eventfd failed */
 	pfd[n++].events = POLLIN;
 	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
 		pfd[n].fd = c->fd;
@@ -536,7 +541,14 @@ pptp_server_poll(int timeout_ms)
 	poll(pfd, n, timeout_ms);
 	/* Sockets and calls change only under the table lock (telemetry reads them). */
 	pthread_mutex_lock(pptp_srv.host->lock);
-	k = 1;
+	if (pfd[1].revents & POLLIN) {
+		uint64_t count;
+
+		if (read(pptp_ctl_wake, &count, sizeof(count)) < 0) {
+			/* EAGAIN: another round took it */
+		}
+	}
+	k = 2;
 	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
 		if (k < n && pfd[k].fd == c->fd && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
 			conn_read(c);
@@ -586,6 +598,7 @@ pptp_server_fini(void)
 		rte_pktmbuf_free(m);
 	rte_ring_free(pptp_ctl_ring);
 	pptp_ctl_ring = NULL;
+	/* pptp_ctl_wake stays open: a worker may still write it, and a closed number could be reused. */
 	free(pptp_srv.pool_used);
 	pptp_srv.pool_used = NULL;
 	pptp_srv.conf = NULL;

@@ -99,6 +99,8 @@ void pptp_server_fini(void);
 
 /* The ring the lcores put PPP control frames on (m->hash.usr = call id). */
 extern struct rte_ring *pptp_ctl_ring;
+/* An eventfd the lcores write when the ring was empty: wakes the control thread's poll(). */
+extern int pptp_ctl_wake;
 
 /* Telemetry, from any thread (takes the server lock). */
 struct rte_tel_data;
