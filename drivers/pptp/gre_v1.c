@@ -433,6 +433,14 @@ pptp_encap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, enum drop_r
 	struct mppe_op ops[64];
 	uint16_t idx[64], nops = 0;
 
+	/* Longer bursts go in slices: a full ops array must never send the rest in the clear. */
+	while (n > RTE_DIM(ops)) {
+		pptp_encap_burst(t, m, r, RTE_DIM(ops));
+		t += RTE_DIM(ops);
+		m += RTE_DIM(ops);
+		r += RTE_DIM(ops);
+		n -= RTE_DIM(ops);
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct pptp_session *s = t[i]->priv;
 
@@ -440,7 +448,7 @@ pptp_encap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, enum drop_r
 			r[i] = DROP_PPTP_NOT_OPEN;
 			continue;
 		}
-		if (__atomic_load_n(&s->mppe_on, __ATOMIC_ACQUIRE) && nops < RTE_DIM(ops)) {
+		if (__atomic_load_n(&s->mppe_on, __ATOMIC_ACQUIRE)) {
 			r[i] = mppe_frame(m[i], &ops[nops], s);
 			if (r[i] == DROP_MAX)
 				idx[nops++] = i;

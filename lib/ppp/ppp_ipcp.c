@@ -122,6 +122,11 @@ ipcp_recv_rej(struct ppp_link *l, const uint8_t *opts, uint16_t len)
 static void
 ipcp_up(struct ppp_link *l)
 {
+	/* A client that asked for no IP-Address has none to route: nothing could flow. */
+	if (l->peer_addr == 0) {
+		ppp_link_close(l, "client negotiated no IP address", l->now_ms);
+		return;
+	}
 	ppp_link_network_check(l);
 }
 
