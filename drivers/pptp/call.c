@@ -101,14 +101,9 @@ ppp_addr_alloc(void *ctx, const char *user, uint32_t fixed)
 static void
 mppe_publish(struct pptp_call *call, struct ppp_link *l)
 {
-	struct pptp_session *s = call->s;
-
-	if (!l->mppe_on || __atomic_load_n(&s->mppe_on, __ATOMIC_RELAXED))
-		return;
-	mppe_state_init(&s->mppe_tx, MPPE_DIR_TX, l->mppe_send_key, l->mppe_key_bits, l->mppe_stateless);
-	mppe_state_init(&s->mppe_rx, MPPE_DIR_RX, l->mppe_recv_key, l->mppe_key_bits, l->mppe_stateless);
-	/* The lcore reads the states only after it sees the flag. */
-	__atomic_store_n(&s->mppe_on, 1, __ATOMIC_RELEASE);
+	if (l->mppe_on)
+		pptp_session_mppe_start(call->s, l->mppe_send_key, l->mppe_recv_key, l->mppe_key_bits,
+					l->mppe_stateless);
 }
 
 static void
@@ -133,8 +128,12 @@ ppp_up(void *ctx, struct ppp_link *l)
 	mppe_publish(call, l);
 	__atomic_store_n(&call->s->ip_up, 1, __ATOMIC_RELEASE);
 	pptp_srv.sessions_up++;
-	pptp_log("call %u: %s from %s is up with %s, MPPE %s", call->call_id, l->user,
-		 inet_ntoa((struct in_addr){ call->conn->peer }), inet_ntoa((struct in_addr){ call->addr }),
+	/* inet_ntoa's buffer is static: one call per printed address. */
+	char peer[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &call->conn->peer, peer, sizeof(peer));
+	inet_ntop(AF_INET, &call->addr, addr, sizeof(addr));
+	pptp_log("call %u: %s from %s is up with %s, MPPE %s", call->call_id, l->user, peer, addr,
 		 l->mppe_on ? (l->mppe_stateless ? "stateless" : "stateful") : "off");
 }
 
@@ -153,6 +152,55 @@ ppp_down(void *ctx, struct ppp_link *l, const char *why)
 		pptp_srv.auth_failures++;
 	(void)l;
 	pptp_call_close(call, why, true);
+}
+
+/* ---- sessions: what a call's data path gets, without the call (perf/pptp uses these too) ---- */
+
+struct tunnel *
+pptp_session_new(const struct pptp_conf *conf, rte_be32_t local, rte_be32_t peer, uint16_t call_id,
+		 uint16_t peer_call_id, uint16_t peer_window, uint32_t id)
+{
+	struct tunnel *t = rte_zmalloc("pptp_session", sizeof(*t) + sizeof(struct pptp_session),
+				       RTE_CACHE_LINE_SIZE);
+	struct pptp_session *s;
+
+	if (t == NULL)
+		return NULL;
+	s = (struct pptp_session *)(t + 1);
+	/* Per-session settings from the [pptp] template (reorder, MSS clamp, TTL, DSCP). */
+	t->ops = &pptp_ops;
+	t->priv = s;
+	t->id = id;
+	t->local = local;
+	t->peer = peer;
+	t->ttl = conf->template.ttl;
+	t->dscp = conf->template.dscp;
+	t->mtu = conf->mtu;
+	t->overhead = PPTP_OVERHEAD;
+	t->sequenced = true;
+	t->source_check = true;
+	t->reorder_mode = conf->template.reorder_mode;
+	t->reorder_conf = conf->template.reorder_conf;
+	t->mss_clamp = conf->template.mss_clamp;
+	snprintf(t->name, sizeof(t->name), "pptp-%u", call_id);
+	s->call_id = call_id;
+	s->peer_call_id = peer_call_id;
+	s->peer_window = peer_window;
+	s->id = id;
+	s->mppe_required = conf->ppp.mppe == PPP_MPPE_REQUIRE;
+	return t;
+}
+
+void
+pptp_session_mppe_start(struct pptp_session *s, const uint8_t *send_key, const uint8_t *recv_key,
+			unsigned key_bits, bool stateless)
+{
+	if (__atomic_load_n(&s->mppe_on, __ATOMIC_RELAXED))
+		return;
+	mppe_state_init(&s->mppe_tx, MPPE_DIR_TX, send_key, key_bits, stateless);
+	mppe_state_init(&s->mppe_rx, MPPE_DIR_RX, recv_key, key_bits, stateless);
+	/* The lcore reads the states only after it sees the flag. */
+	__atomic_store_n(&s->mppe_on, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- calls ---- */
@@ -192,35 +240,16 @@ pptp_call_open(struct pptp_conn *c, uint16_t peer_call_id, uint16_t serial, uint
 			id = cand;
 	}
 	call = calloc(1, sizeof(*call));
-	t = rte_zmalloc("pptp_session", sizeof(*t) + sizeof(*s), RTE_CACHE_LINE_SIZE);
-	if (id == 0 || call == NULL || t == NULL) {
+	t = id != 0 ? pptp_session_new(conf, pptp_srv.host->local, c->peer, id, peer_call_id, peer_window,
+				       SESSION_ID_BASE + pptp_srv.next_session_id) : NULL;
+	if (call == NULL || t == NULL) {
 		free(call);
 		rte_free(t);
 		pptp_srv.calls_refused++;
 		return NULL;
 	}
-	s = (struct pptp_session *)(t + 1);
-	/* Per-session settings from the [pptp] template (reorder, MSS clamp, TTL, DSCP). */
-	t->ops = &pptp_ops;
-	t->priv = s;
-	t->id = SESSION_ID_BASE + pptp_srv.next_session_id++;
-	t->local = pptp_srv.host->local;
-	t->peer = c->peer;
-	t->ttl = conf->template.ttl;
-	t->dscp = conf->template.dscp;
-	t->mtu = conf->mtu;
-	t->overhead = PPTP_OVERHEAD;
-	t->sequenced = true;
-	t->source_check = true;
-	t->reorder_mode = conf->template.reorder_mode;
-	t->reorder_conf = conf->template.reorder_conf;
-	t->mss_clamp = conf->template.mss_clamp;
-	snprintf(t->name, sizeof(t->name), "pptp-%u", id);
-	s->call_id = id;
-	s->peer_call_id = peer_call_id;
-	s->peer_window = peer_window;
-	s->id = t->id;
-	s->mppe_required = conf->ppp.mppe == PPP_MPPE_REQUIRE;
+	pptp_srv.next_session_id++;
+	s = t->priv;
 	s->call = call;
 	call->conn = c;
 	call->t = t;

@@ -64,6 +64,18 @@ uint64_t pptp_now_ms(void);
 /* Rate-limited log line (control protocols must not flood the log). */
 void pptp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * call.c, sessions: a call's tunnel and data-path state (ops, template
+ * settings, call ids; not in the table, no PPP), freed with rte_free; and
+ * MPPE switched on with the keys CCP agreed (both directions' states, then
+ * mppe_on published). pptp_call_open and the PPP callbacks use them, and so
+ * does perf/pptp, which sets sessions up without a PPP negotiation.
+ */
+struct tunnel *pptp_session_new(const struct pptp_conf *conf, rte_be32_t local, rte_be32_t peer,
+				uint16_t call_id, uint16_t peer_call_id, uint16_t peer_window, uint32_t id);
+void pptp_session_mppe_start(struct pptp_session *s, const uint8_t *send_key, const uint8_t *recv_key,
+			     unsigned key_bits, bool stateless);
+
 /* call.c */
 struct pptp_call *pptp_call_open(struct pptp_conn *c, uint16_t peer_call_id, uint16_t serial,
 				 uint16_t peer_window, uint8_t *result, uint8_t *error);
