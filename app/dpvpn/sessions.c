@@ -44,24 +44,40 @@ route_add(struct tunnel *t, rte_be32_t addr)
 }
 
 static void
-session_remove(struct tunnel *t)
+sessions_remove(struct tunnel *const *ts, unsigned n)
 {
-	struct worker *w = &dp.workers[t->worker];
+	bool queued[n];
+	unsigned waiting = 0;
 
-	tunnel_table_remove(&dp.tunnels, t);
-	if (t->reorder_mode == TUNNEL_REORDER_NONE)
-		return;
-	/* The owner frees what the window holds: the window's memory is its lcore's. */
-	if (!__atomic_load_n(&dp.stop, __ATOMIC_ACQUIRE) && rte_ring_mp_enqueue(w->release, t) == 0) {
-		for (unsigned us = 0; us < RELEASE_WAIT_US; us += 50) {
-			if (__atomic_load_n(&t->released, __ATOMIC_ACQUIRE))
-				return;
-			usleep(50);
+	for (unsigned i = 0; i < n; i++)
+		tunnel_table_unlink(&dp.tunnels, ts[i]);
+	/* One grace period for the batch: then no lookup returns any of them. */
+	tunnel_table_sync(&dp.tunnels);
+	for (unsigned i = 0; i < n; i++) {
+		struct tunnel *t = ts[i];
+		struct worker *w = &dp.workers[t->worker];
+
+		queued[i] = false;
+		if (t->reorder_mode == TUNNEL_REORDER_NONE)
+			continue;
+		/* The owner frees what the window holds: the window's memory is its lcore's. */
+		if (!__atomic_load_n(&dp.stop, __ATOMIC_ACQUIRE) && rte_ring_mp_enqueue(w->release, t) == 0) {
+			queued[i] = true;
+			waiting++;
+			continue;
 		}
-		fprintf(stderr, "dpvpn: worker %u did not release session %u's window\n", t->worker, t->id);
-		return;
+		reorder_free(w->reorder, &t->reorder);
 	}
-	reorder_free(w->reorder, &t->reorder);
+	for (unsigned us = 0; waiting > 0 && us < RELEASE_WAIT_US; us += 50) {
+		usleep(50);
+		waiting = 0;
+		for (unsigned i = 0; i < n; i++)
+			waiting += queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE);
+	}
+	for (unsigned i = 0; waiting > 0 && i < n; i++)
+		if (queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE))
+			fprintf(stderr, "dpvpn: worker %u did not release session %u's window\n", ts[i]->worker,
+				ts[i]->id);
 }
 
 void
@@ -120,7 +136,7 @@ sessions_init(void)
 		.lock = &dp.tunnels.lock,
 		.session_add = session_add,
 		.route_add = route_add,
-		.session_remove = session_remove,
+		.sessions_remove = sessions_remove,
 		.send_frame = send_frame,
 	};
 	/* The listening socket belongs to the TAP's namespace, where the kernel has our address. */

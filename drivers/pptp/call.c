@@ -295,8 +295,7 @@ static void
 call_free(struct pptp_call *call)
 {
 	pptp_log("call %u (%s) closed: %s", call->call_id, call->ppp.user[0] ? call->ppp.user : "-", call->why);
-	/* Off the table and out of every lcore before the memory goes. */
-	pptp_srv.host->session_remove(call->t);
+	/* pptp_calls_reap took it off the table and out of every lcore before the memory goes. */
 	if (call->addr != 0 && call->addr_from_pool)
 		pool_free(call->addr);
 	pptp_srv.calls[call->call_id] = NULL;
@@ -309,12 +308,30 @@ call_free(struct pptp_call *call)
 	free(call);
 }
 
+/* Dead calls leave in batches: one table removal (one RCU grace period) per batch. */
+#define REAP_BATCH 256
+
 void
 pptp_calls_reap(void)
 {
-	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++)
-		if (pptp_srv.calls[i] != NULL && pptp_srv.calls[i]->dead)
-			call_free(pptp_srv.calls[i]);
+	struct pptp_call *dead[REAP_BATCH];
+	struct tunnel *ts[REAP_BATCH];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i <= RTE_DIM(pptp_srv.calls); i++) {
+		struct pptp_call *call = i < RTE_DIM(pptp_srv.calls) ? pptp_srv.calls[i] : NULL;
+
+		if (call != NULL && call->dead) {
+			dead[n] = call;
+			ts[n++] = call->t;
+		}
+		if (n == REAP_BATCH || (n > 0 && i == RTE_DIM(pptp_srv.calls))) {
+			pptp_srv.host->sessions_remove(ts, n);
+			for (unsigned k = 0; k < n; k++)
+				call_free(dead[k]);
+			n = 0;
+		}
+	}
 }
 
 void

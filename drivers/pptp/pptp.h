@@ -57,8 +57,12 @@ struct pptp_host {
 	int (*session_add)(struct tunnel *t);
 	/* Control thread: routes addr/32 into t. */
 	int (*route_add)(struct tunnel *t, rte_be32_t addr);
-	/* Control thread: takes t out of the table; returns once no lcore uses it any more. */
-	void (*session_remove)(struct tunnel *t);
+	/*
+	 * Control thread: takes the n sessions out of the table; returns once no
+	 * lcore uses any of them (one grace period for the lot: a mass teardown
+	 * must not hold the table lock for one wait per session).
+	 */
+	void (*sessions_remove)(struct tunnel *const *t, unsigned n);
 	/* Any thread: m (starting at the PPP frame, or empty for an ack) to t's owner, who sends it. */
 	void (*send_frame)(struct tunnel *t, struct rte_mbuf *m);
 };

@@ -309,6 +309,13 @@ int tunnel_table_route_add(struct tunnel_table *tt, struct tunnel *t, rte_be32_t
  * returns t (packets already queued for it may still name its slot).
  */
 void tunnel_table_remove(struct tunnel_table *tt, struct tunnel *t);
+/*
+ * The two halves of tunnel_table_remove, for removing many at once: unlink
+ * each (no wait), then one tunnel_table_sync waits for every reader once
+ * (one grace period for the batch instead of one per tunnel).
+ */
+void tunnel_table_unlink(struct tunnel_table *tt, struct tunnel *t);
+void tunnel_table_sync(struct tunnel_table *tt);
 
 struct tunnel *tunnel_table_lookup(const struct tunnel_table *tt, const struct tunnel_key *k);
 /* The shared-hash lookup behind a cache miss; refills e. */

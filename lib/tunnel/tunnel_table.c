@@ -88,7 +88,7 @@ tunnel_table_route_add(struct tunnel_table *tt, struct tunnel *t, rte_be32_t add
 }
 
 void
-tunnel_table_remove(struct tunnel_table *tt, struct tunnel *t)
+tunnel_table_unlink(struct tunnel_table *tt, struct tunnel *t)
 {
 	struct tunnel_key k;
 
@@ -105,8 +105,20 @@ tunnel_table_remove(struct tunnel_table *tt, struct tunnel *t)
 	tt->by_index[t->index] = NULL;
 	tt->count--;
 	__atomic_add_fetch(&tt->generation, 1, __ATOMIC_RELEASE);
+}
+
+void
+tunnel_table_sync(struct tunnel_table *tt)
+{
 	if (tt->rcu != NULL)
 		rte_rcu_qsbr_synchronize(tt->rcu, RTE_QSBR_THRID_INVALID);
+}
+
+void
+tunnel_table_remove(struct tunnel_table *tt, struct tunnel *t)
+{
+	tunnel_table_unlink(tt, t);
+	tunnel_table_sync(tt);
 }
 
 void

@@ -117,13 +117,15 @@ host_route_add(struct tunnel *t, rte_be32_t addr)
 }
 
 static void
-host_session_remove(struct tunnel *t)
+host_sessions_remove(struct tunnel *const *t, unsigned n)
 {
-	const struct pptp_session *s = t->priv;
+	for (unsigned i = 0; i < n; i++) {
+		const struct pptp_session *s = t[i]->priv;
 
-	if (s == NULL || !s->closing)
-		FUZZ_FAIL(); /* the data path was told before the session goes */
-	sessions_removed++;
+		if (s == NULL || !s->closing)
+			FUZZ_FAIL(); /* the data path was told before the session goes */
+		sessions_removed++;
+	}
 }
 
 static void
@@ -172,7 +174,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	host.lock = &lock;
 	host.session_add = host_session_add;
 	host.route_add = host_route_add;
-	host.session_remove = host_session_remove;
+	host.sessions_remove = host_sessions_remove;
 	host.send_frame = host_send_frame;
 	if (pptp_server_init(&conf, &host) < 0) {
 		fprintf(stderr, "fuzz-pptp-ctrl: pptp_server_init failed\n");

@@ -72,10 +72,10 @@ host_route_add(struct tunnel *t, rte_be32_t addr)
 }
 
 static void
-host_session_remove(struct tunnel *t)
+host_sessions_remove(struct tunnel *const *t, unsigned n)
 {
 	(void)t;
-	sessions_removed++;
+	sessions_removed += n;
 }
 
 static void
@@ -803,7 +803,7 @@ main(void)
 	host.lock = &lock;
 	host.session_add = host_session_add;
 	host.route_add = host_route_add;
-	host.session_remove = host_session_remove;
+	host.sessions_remove = host_sessions_remove;
 	host.send_frame = host_send_frame;
 	server_addr.sin_family = AF_INET;
 	server_addr.sin_port = htons(PPTP_PORT);
