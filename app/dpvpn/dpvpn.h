@@ -106,7 +106,8 @@ struct worker {
 	uint64_t next_sweep;
 	struct rte_mbuf *sink_pkts[BURST];
 	struct tunnel_qos *qos_active;  /* shaped tunnels of ours with packets queued */
-	struct tunnel_stage rx_stage, tx_stage;
+	/* Staged for the drivers' burst calls: decap, encap, and after the windows (rx_post_burst). */
+	struct tunnel_stage rx_stage, tx_stage, post_stage;
 	/* Sessions the control thread took out of the table: their windows are freed here. */
 	struct rte_ring *release;
 	uint64_t next_exception_poll;
@@ -344,6 +345,8 @@ bool tunnel_path_alive(const struct tunnel *t, unsigned i, uint64_t now);
 struct tunnel_path *paths_pick_weighted(struct tunnel *t, uint64_t now);
 /* The reorder sink's callback: delivers a window's in-order run. */
 void reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg);
+/* What reorder_deliver staged for drivers' rx_post_burst: post-processed and delivered. */
+void post_stage_flush(struct worker *w);
 /* Owner lcore: a packet into tunnel t (inner IPv4 at data start); queued first when t is shaped. */
 void tunnel_encap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 /* Owner lcore: fragments if needed, encapsulates and sends now (after the shaper). */

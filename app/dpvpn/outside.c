@@ -889,10 +889,54 @@ tunnel_decap_owned(struct worker *w, struct tunnel *t, struct rte_mbuf *m, uint1
 }
 
 void
+post_stage_flush(struct worker *w)
+{
+	struct tunnel_stage *s = &w->post_stage;
+	enum drop_reason r[STAGE_MAX];
+
+	if (s->n == 0)
+		return;
+	s->ops->rx_post_burst(s->t, s->m, r, s->n);
+	for (uint16_t i = 0; i < s->n; i++) {
+		if (r[i] == DROP_MAX)
+			deliver(w, s->t[i], s->m[i]);
+		else if (r[i] != TUNNEL_RX_TAKEN)
+			tunnel_drop_pkt(s->t[i], s->m[i], r[i]);
+	}
+	s->n = 0;
+}
+
+/* One packet after its window, for a driver with rx_post_burst: runs of many tunnels share a call. */
+static void
+post_stage_add(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
+{
+	struct tunnel_stage *s = &w->post_stage;
+
+	if (s->n != 0 && s->ops != t->ops)
+		post_stage_flush(w);
+	s->ops = t->ops;
+	s->t[s->n] = t;
+	s->m[s->n] = m;
+	if (++s->n == RTE_MIN(STAGE_MAX, t->ops->burst_max))
+		post_stage_flush(w);
+}
+
+void
 reorder_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg)
 {
 	struct tunnel *t = container_of(win, struct tunnel, reorder);
 
+	if (t->ops->rx_post_burst != NULL) {
+		for (uint16_t i = 0; i < n; i++) {
+			uint8_t late = handoff_meta(pkts[i])->late_drop;
+
+			if (unlikely(late))
+				tunnel_late_drop(t, pkts[i], late);
+			else
+				post_stage_add(arg, t, pkts[i]);
+		}
+		return;
+	}
 	if (t->ops->rx_post != NULL) {
 		struct rte_mbuf *keep[BURST];
 		uint16_t k = 0;

@@ -167,6 +167,7 @@ worker_main(void *arg)
 			reorder_sweep_all(w->reorder, t0, &w->sink);
 		}
 		reorder_sink_flush(&w->sink);
+		post_stage_flush(w);
 		/* After delivery, which may send into tunnels (echo replies, hairpins). */
 		encap_stage_flush(w);
 		if (unlikely(t0 >= w->next_housekeeping))
@@ -192,6 +193,7 @@ worker_main(void *arg)
 	}
 	decap_stage_flush(w);
 	reorder_sink_flush(&w->sink);
+	post_stage_flush(w);
 	encap_stage_flush(w);
 	worker_flush(w);
 	if (dp.tunnels.rcu != NULL) {

@@ -295,16 +295,28 @@ after_decrypt(struct pptp_session *s, struct rte_mbuf *m)
 	return to_control(s, m, 0);
 }
 
+/*
+ * After the windows: packets of one or more sessions, each session's in
+ * sequence order. MPPE runs once for the lot, so with many sessions the ARC4
+ * streams and stateless re-keys interleave (mppe_decrypt_burst keeps each
+ * session's order).
+ */
 static void
-pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_t n)
+pptp_rx_post_burst(struct tunnel *const *t, struct rte_mbuf **m, enum drop_reason *r, uint16_t n)
 {
-	struct pptp_session *s = t->priv;
 	struct mppe_op ops[64];
 	uint16_t idx[64], nops = 0;
-	const bool mppe_on = __atomic_load_n(&s->mppe_on, __ATOMIC_ACQUIRE);
-	const bool ip_up = __atomic_load_n(&s->ip_up, __ATOMIC_ACQUIRE);
 
+	while (n > RTE_DIM(ops)) {
+		pptp_rx_post_burst(t, m, r, RTE_DIM(ops));
+		t += RTE_DIM(ops);
+		m += RTE_DIM(ops);
+		r += RTE_DIM(ops);
+		n -= RTE_DIM(ops);
+	}
 	for (uint16_t i = 0; i < n; i++) {
+		struct pptp_session *s = t[i]->priv;
+		const bool mppe_on = __atomic_load_n(&s->mppe_on, __ATOMIC_ACQUIRE);
 		uint8_t *p = rte_pktmbuf_mtod(m[i], uint8_t *);
 		uint32_t len = rte_pktmbuf_data_len(m[i]);
 		uint16_t hl = 0, off = 0, proto = ppp_proto(p, len, &hl, &off);
@@ -323,19 +335,11 @@ pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_
 			ops[nops] = (struct mppe_op){ .st = &s->mppe_rx, .pkt = p + hl, .len = len - hl };
 			idx[nops++] = i;
 			r[i] = DROP_MAX;
-			if (nops == RTE_DIM(ops)) {
-				/* Never with bursts of 32; keeps the arrays bounded. */
-				mppe_decrypt_burst(ops, nops);
-				for (uint16_t k = 0; k < nops; k++)
-					r[idx[k]] = ops[k].status == MPPE_OK ? after_decrypt(s, m[idx[k]])
-									     : mppe_verdict(ops[k].status);
-				nops = 0;
-			}
 			break;
 		case PPP_IP:
 			if (mppe_on || s->mppe_required)
 				r[i] = DROP_PPTP_UNENCRYPTED;
-			else if (!ip_up)
+			else if (!__atomic_load_n(&s->ip_up, __ATOMIC_ACQUIRE))
 				r[i] = DROP_PPTP_NOT_OPEN;
 			else {
 				rte_pktmbuf_adj(m[i], hl);
@@ -353,7 +357,7 @@ pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_
 				 * with one, and the packet after it is flushed (re-keyed): see
 				 * pptp_encap_ctrl.
 				 */
-				send_ccp_reset(t, PPP_RESET_ACK, p[hl + 1]);
+				send_ccp_reset(t[i], PPP_RESET_ACK, p[hl + 1]);
 				s->resets_rx++;
 				rte_pktmbuf_free(m[i]);
 				r[i] = TUNNEL_RX_TAKEN;
@@ -369,15 +373,32 @@ pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_
 		return;
 	mppe_decrypt_burst(ops, nops);
 	for (uint16_t k = 0; k < nops; k++) {
-		struct rte_mbuf *x = m[idx[k]];
+		const uint16_t i = idx[k];
+		struct pptp_session *s = t[i]->priv;
 
 		if (ops[k].status == MPPE_OK) {
-			r[idx[k]] = after_decrypt(s, x);
+			r[i] = after_decrypt(s, m[i]);
 			continue;
 		}
-		r[idx[k]] = mppe_verdict(ops[k].status);
+		r[i] = mppe_verdict(ops[k].status);
 		if (ops[k].status == MPPE_ERR_LOST)
-			send_reset_request(t, s);
+			send_reset_request(t[i], s);
+	}
+}
+
+/* One session's packets (the unsequenced path and tests). */
+static void
+pptp_rx_post(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_t n)
+{
+	struct tunnel *ts[64];
+
+	for (uint16_t done = 0; done < n;) {
+		const uint16_t k = (uint16_t)RTE_MIN(n - done, (int)RTE_DIM(ts));
+
+		for (uint16_t i = 0; i < k; i++)
+			ts[i] = t;
+		pptp_rx_post_burst(ts, m + done, r + done, k);
+		done += k;
 	}
 }
 
@@ -533,6 +554,7 @@ const struct tunnel_ops pptp_ops = {
 	.encap_burst = pptp_encap_burst,
 	.burst_max = 32,
 	.rx_post = pptp_rx_post,
+	.rx_post_burst = pptp_rx_post_burst,
 	.encap_ctrl = pptp_encap_ctrl,
 	.keepalive = pptp_keepalive,
 	.telemetry = pptp_tunnel_telemetry,

@@ -164,6 +164,13 @@ struct tunnel_ops {
 	 */
 	void (*rx_post)(struct tunnel *t, struct rte_mbuf **m, enum drop_reason *r, uint16_t n);
 	/*
+	 * Optional, owner lcore: rx_post for packets of several tunnels of this
+	 * driver (t[i] is m[i]'s; each tunnel's packets in order). The worker
+	 * stages the windows' runs across tunnels so per-packet crypto runs in
+	 * bursts even when every session has one packet per round.
+	 */
+	void (*rx_post_burst)(struct tunnel *const *t, struct rte_mbuf **m, enum drop_reason *r, uint16_t n);
+	/*
 	 * Optional, owner lcore: encapsulates a control payload the driver or the
 	 * control thread built (m starts at it; empty for PPTP's ack alone),
 	 * without the data path's transforms. Used for keepalive payloads and

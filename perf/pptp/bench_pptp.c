@@ -8,8 +8,9 @@
  *   decrypt-and-deliver: wire frames (Ethernet, IPv4, GRE v1 with sequence
  *     and ack, PPP 00FD, MPPE) copied into fresh mbufs (a NIC's RX), then per
  *     packet pptp classify -> tunnel_table_lookup_cached -> decap ->
- *     reorder_push; reorder_sink_flush hands each window's run to rx_post
- *     (MPPE decrypt in sequence order), which leaves the inner IPv4 packet;
+ *     reorder_push; reorder_sink_flush hands each window's run to the stage
+ *     the worker keeps, flushed into rx_post_burst (MPPE decrypt in sequence
+ *     order per session, across sessions), which leaves the inner IPv4 packet;
  *     the mbufs are freed (a TX). The frames come from a peer-side MPPE
  *     sender (lib/crypto, MPPE_DIR_TX with the client's keys) and carry
  *     consecutive GRE sequence numbers per session. MPPE is a continuous
@@ -123,6 +124,10 @@ static struct {
 	/* sink results */
 	bool verify;
 	uint64_t delivered, dropped, bad, rx_post_calls;
+	/* the worker's post stage: packets after their windows, for rx_post_burst */
+	struct tunnel *post_t[BURST];
+	struct rte_mbuf *post_m[BURST];
+	uint16_t npost;
 	struct rte_mbuf *done[ROUND];
 	unsigned ndone;
 	uint16_t ip_id;
@@ -388,28 +393,44 @@ check_delivered(struct tunnel *t, struct rte_mbuf *m)
 		B.bad++;
 }
 
-/* The window's sink: what the worker's reorder_deliver + deliver_post do, up to the inner packet. */
+/* What the worker's post_stage_flush does: rx_post_burst over the staged packets, then delivery. */
+static void
+post_flush(void)
+{
+	enum drop_reason r[BURST];
+
+	if (B.npost == 0)
+		return;
+	B.rx_post_calls++;
+	pptp_ops.rx_post_burst(B.post_t, B.post_m, r, B.npost);
+	for (uint16_t i = 0; i < B.npost; i++) {
+		if (r[i] == DROP_MAX) {
+			B.delivered++;
+			if (B.verify)
+				check_delivered(B.post_t[i], B.post_m[i]);
+			B.done[B.ndone++] = B.post_m[i];
+		} else if (r[i] != TUNNEL_RX_TAKEN) {
+			B.dropped++;
+			B.done[B.ndone++] = B.post_m[i];
+		} else {
+			B.dropped++;        /* a data frame must not become control */
+		}
+	}
+	B.npost = 0;
+}
+
+/* The window's sink: what the worker's reorder_deliver does, staging runs of all sessions. */
 static void
 sink_deliver(struct reorder_window *win, struct rte_mbuf **pkts, uint16_t n, void *arg)
 {
 	struct tunnel *t = container_of(win, struct tunnel, reorder);
-	enum drop_reason r[BURST];
 
 	(void)arg;
-	B.rx_post_calls++;
-	t->ops->rx_post(t, pkts, r, n);
 	for (uint16_t i = 0; i < n; i++) {
-		if (r[i] == DROP_MAX) {
-			B.delivered++;
-			if (B.verify)
-				check_delivered(t, pkts[i]);
-			B.done[B.ndone++] = pkts[i];
-		} else if (r[i] != TUNNEL_RX_TAKEN) {
-			B.dropped++;
-			B.done[B.ndone++] = pkts[i];
-		} else {
-			B.dropped++;        /* a data frame must not become control */
-		}
+		B.post_t[B.npost] = t;
+		B.post_m[B.npost++] = pkts[i];
+		if (B.npost == pptp_ops.burst_max)
+			post_flush();
 	}
 }
 
@@ -449,6 +470,7 @@ decrypt_round(void)
 			reorder_push(B.rctx, &t->reorder, rx.seq, m[i], now, &B.sink);
 		}
 		reorder_sink_flush(&B.sink);
+		post_flush();
 		rte_pktmbuf_free_bulk(B.done, B.ndone);
 	}
 }

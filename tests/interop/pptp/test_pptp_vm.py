@@ -234,6 +234,13 @@ def main():
                               for _, _, ph in GROUPS for p in ph if p not in JITTER},
                    "jitter": table, "pptp": finals}
         print("RESULT " + json.dumps(summary))
+    except (TimeoutError, RuntimeError) as e:
+        # A wait that ran out: say which, with what dpvpn and the guest printed, and keep the files.
+        check(False, f"{type(e).__name__}: {e}")
+        for name in sorted(os.listdir(work)):
+            if name.endswith(".log"):
+                with open(os.path.join(work, name), errors="replace") as f:
+                    print(f"--- {name} (last 40 lines)\n" + "".join(f.readlines()[-40:]))
     finally:
         if dmn is not None:
             dmn.stop()

@@ -654,6 +654,70 @@ mppe_send(struct sess *a, struct sess *b, uint16_t len, uint8_t fill, struct rte
 	return r;
 }
 
+/*
+ * rx_post_burst as the worker calls it: the windows' runs of several sessions
+ * interleaved in one call. Each session's packets must decrypt in order with
+ * its own keys (stateless and stateful), whatever the interleaving.
+ */
+static void
+test_rx_post_burst(void)
+{
+	enum { NS = 3, PER = 40 };
+
+	for (int stateless = 0; stateless < 2; stateless++) {
+		struct sess tx[NS], rx[NS];
+		struct tunnel *ts[NS * PER];
+		struct rte_mbuf *m[NS * PER];
+		enum drop_reason r[NS * PER];
+		unsigned n = 0, next[NS] = { 0 };
+
+		for (unsigned k = 0; k < NS; k++) {
+			static const uint8_t base[16] = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6 };
+			uint8_t key[16];
+
+			memcpy(key, base, sizeof(key));
+			key[0] = (uint8_t)(key[0] + k); /* a key of its own per session */
+			sess_init(&tx[k], (uint16_t)(10 + k), (uint16_t)(20 + k));
+			sess_init(&rx[k], (uint16_t)(20 + k), (uint16_t)(10 + k));
+			CHECK_EQ(mppe_state_init(&tx[k].s.mppe_tx, MPPE_DIR_TX, key, 128, stateless), 0);
+			CHECK_EQ(mppe_state_init(&rx[k].s.mppe_rx, MPPE_DIR_RX, key, 128, stateless), 0);
+			tx[k].s.mppe_on = rx[k].s.mppe_on = 1;
+			tx[k].s.ip_up = rx[k].s.ip_up = 1;
+		}
+		/* Session k's packet i carries fill (k << 6 | i); round-robin, session 1 twice as often. */
+		for (unsigned i = 0; n < NS * PER; i++) {
+			unsigned k = i % 4 == 3 ? 1 : i % 4 % NS;
+			struct tunnel_rx info;
+
+			if (next[k] == PER)
+				k = next[0] < PER ? 0 : next[1] < PER ? 1 : 2;
+			m[n] = inner_packet(60, (uint8_t)(k << 6 | next[k]));
+			next[k]++;
+			CHECK_EQ(pptp_ops.encap(&tx[k].t, m[n]), DROP_MAX);
+			add_outer(m[n], tx[k].t.local, tx[k].t.peer);
+			memset(&info, 0, sizeof(info));
+			CHECK_EQ(pptp_ops.decap(&rx[k].t, m[n], 20, &info), DROP_MAX);
+			ts[n++] = &rx[k].t;
+		}
+		pptp_ops.rx_post_burst(ts, m, r, (uint16_t)n);
+		memset(next, 0, sizeof(next));
+		for (unsigned i = 0; i < n; i++) {
+			unsigned k = 0;
+
+			while (k < NS - 1 && ts[i] != &rx[k].t)
+				k++;
+
+			CHECK_EQ(r[i], DROP_MAX);
+			if (r[i] == DROP_MAX) {
+				CHECK_EQ(rte_pktmbuf_pkt_len(m[i]), 60);
+				CHECK_EQ(rte_pktmbuf_mtod(m[i], uint8_t *)[59], (uint8_t)(k << 6 | next[k]));
+			}
+			next[k]++;
+			rte_pktmbuf_free(m[i]);
+		}
+	}
+}
+
 static void
 test_mppe(void)
 {
@@ -793,6 +857,7 @@ main(void)
 	test_classify_decap();
 	test_encap_clear();
 	test_rx_post();
+	test_rx_post_burst();
 	test_mppe();
 	CHECK_EQ(rte_mempool_in_use_count(pool), before);
 	rte_mempool_free(pool);
