@@ -411,6 +411,8 @@ pptp_tunnel_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "ppp_control_tx", __atomic_load_n(&s->ctrl_tx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "ccp_resets_rx", __atomic_load_n(&s->resets_rx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "ccp_resets_tx", __atomic_load_n(&s->resets_tx, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "mppe_resync_extra",
+				  __atomic_load_n(&s->mppe_rx.resync_extra, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "beyond_peer_window", __atomic_load_n(&s->beyond_peer_window, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "lcp_echo_sent", call->ppp.echo_sent);
 	rte_tel_data_add_dict_u64(d, "lcp_echo_replies", call->ppp.echo_replies);

@@ -66,6 +66,7 @@ struct mppe_state {
 	uint32_t burst_mark;      /* internal to the burst scheduler */
 	uint32_t burst_round;
 	uint64_t rekeys;          /* session keys changed (statistics) */
+	uint64_t resync_extra;    /* RX: key changes found by trial on resync (a lost flushed packet) */
 };
 
 /* Set up one direction. start_key holds key_bits/8 rounded up to 8 or 16

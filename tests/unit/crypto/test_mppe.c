@@ -246,8 +246,10 @@ make_packets(struct mppe_state *tx, struct pkt *p, unsigned n)
 	for (unsigned k = 0; k < n; k++) {
 		struct mppe_op op;
 
-		p[k].len = 2 + 1 + (uint32_t)(rng() % 297);
+		p[k].len = 2 + 3 + (uint32_t)(rng() % 295);
 		rng_fill(p[k].plain + 2, p[k].len - 2);
+		/* what a peer encrypts: PPP protocol 0x0021 and an IPv4 header (resync checks it) */
+		memcpy(p[k].plain + 2, "\x00\x21\x45", 3);
 		memcpy(p[k].data, p[k].plain, p[k].len);
 		op = (struct mppe_op){ .st = tx, .pkt = p[k].data, .len = p[k].len };
 		CHECK(mppe_encrypt_burst(&op, 1) == 1);
@@ -320,6 +322,50 @@ test_stateful_loss(unsigned bits)
 	for (int k = 1023; k < 1200; k++)
 		CHECK(receive(&rx, &p[k]) == MPPE_OK);
 	CHECK(rx.rekeys > 0 && rx.ccount == 1199);
+}
+
+/*
+ * The flushed packet the sender sent after our Reset-Request is lost too:
+ * the sender changed keys for it, and the next flushed packet (a flag
+ * packet) resyncs only if the receiver finds that extra key change (Linux's
+ * receiver never does; the keys stay apart and it decrypts garbage).
+ */
+static void
+test_stateful_lost_flush(unsigned bits)
+{
+	static struct pkt p[700];
+	struct mppe_state tx, rx;
+	uint8_t start[16];
+
+	rng_fill(start, sizeof(start));
+	mppe_state_init(&tx, MPPE_DIR_TX, start, bits, false);
+	mppe_state_init(&rx, MPPE_DIR_RX, start, bits, false);
+	make_packets(&tx, p, 12);
+	for (int k = 0; k < 10; k++)
+		CHECK(receive(&rx, &p[k]) == MPPE_OK);
+	CHECK(receive(&rx, &p[11]) == MPPE_ERR_LOST);      /* 10 lost */
+	mppe_tx_reset(&tx);                                 /* our Reset-Request arrived */
+	make_packets(&tx, p + 12, 700 - 12);               /* 12 is flushed: lost as well */
+	CHECK((p[12].data[0] & MPPE_BIT_FLUSHED) != 0);
+	for (int k = 13; k < 255; k++)
+		CHECK(receive(&rx, &p[k]) == MPPE_ERR_DISCARD);
+	CHECK(receive(&rx, &p[255]) == MPPE_OK);           /* flag packet 0x0FF, right plaintext */
+	CHECK(rx.resync_extra == 1);
+	for (int k = 256; k < 700; k++)
+		CHECK(receive(&rx, &p[k]) == MPPE_OK);
+
+	/* The ordinary resync (the flushed packet arrives) needs no extra change. */
+	mppe_state_init(&tx, MPPE_DIR_TX, start, bits, false);
+	mppe_state_init(&rx, MPPE_DIR_RX, start, bits, false);
+	make_packets(&tx, p, 12);
+	for (int k = 0; k < 10; k++)
+		CHECK(receive(&rx, &p[k]) == MPPE_OK);
+	CHECK(receive(&rx, &p[11]) == MPPE_ERR_LOST);
+	mppe_tx_reset(&tx);
+	make_packets(&tx, p + 12, 100);
+	for (int k = 12; k < 112; k++)
+		CHECK(receive(&rx, &p[k]) == MPPE_OK);
+	CHECK(rx.resync_extra == 0);
 }
 
 static void
@@ -483,6 +529,8 @@ main(void)
 	test_streams_vs_model(4500);   /* wraps the coherency count */
 	test_stateful_loss(128);
 	test_stateful_loss(40);
+	test_stateful_lost_flush(128);
+	test_stateful_lost_flush(40);
 	test_stateless_loss(128);
 	test_stateless_loss(56);
 	test_bad_input();
