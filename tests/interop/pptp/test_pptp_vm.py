@@ -154,6 +154,7 @@ def main():
     env = netenv.NetEnv(tag="p")
     vm = None
     dmn = None
+    seen, finals = {}, {}
     try:
         inside = env.inside_host(HOST_INNER + "/24", DPVPN_INNER, routes=[POOL])
         ports = {}
@@ -183,7 +184,6 @@ def main():
                                **{"PORT_" + p.replace("-", "_"): port for p, port in ports.items()}})
         env.wait_tap(timeout=60)
         deadline = time.time() + vm_timeout + 30
-        seen, finals = {}, {}
         for gi, (group, extra, phases) in enumerate(GROUPS):
             dmn = Daemon(config(extra, group), lcores="0", log_path=os.path.join(work, f"dpvpn-{group}.log"))
             dmn.start()
@@ -237,6 +237,20 @@ def main():
     except (TimeoutError, RuntimeError) as e:
         # A wait that ran out: say which, with what dpvpn and the guest printed, and keep the files.
         check(False, f"{type(e).__name__}: {e}")
+        if dmn is not None and dmn.proc is not None:
+            try:
+                print("drops:", {k: v for k, v in dmn.query("/dpvpn/drops").items() if v})
+                print("pptp:", dmn.query("/dpvpn/pptp"))
+            except (OSError, ValueError, KeyError):
+                pass
+        for group, views in seen.items():
+            for sid, v in views.items():
+                d = v.get("detail", {})
+                print(f"{group}: session {sid} {v.get('state')} {v.get('mppe')} rx {d.get('rx_packets')} "
+                      f"tx {d.get('tx_packets')} acks rx {d.get('acks_rx')} only tx {d.get('acks_only_tx')} "
+                      f"seq rx {d.get('rx_seq')} tx {d.get('tx_seq')} peer_ack {d.get('peer_ack')} "
+                      f"resets rx {d.get('ccp_resets_rx')} tx {d.get('ccp_resets_tx')} "
+                      f"drops {({k: n for k, n in d.get('drop_reasons', {}).items() if n})}")
         for name in sorted(os.listdir(work)):
             if name.endswith(".log"):
                 with open(os.path.join(work, name), errors="replace") as f:
