@@ -119,6 +119,7 @@ struct ppp_link {
 	uint8_t challenge[MSCHAPV2_CHALLENGE_LEN];
 	uint64_t chap_deadline_ms;
 	bool authenticated;
+	bool user_bound;                /* user holds the name of the first success, for good */
 	char user[CHAP_NAME_MAX];
 	struct mschapv2_result mschap;
 	char chap_reply[96];            /* the Success message, resent if the response comes again */

@@ -5,6 +5,7 @@
  * (our Success was lost) gets the same Success again.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -79,8 +80,9 @@ check_md5(struct ppp_link *l, uint8_t id, const uint8_t *val, uint8_t vlen, cons
 	return CRYPTO_memcmp(d, val, 16) == 0;
 }
 
+/* Sends CHAP Failure and closes the link with why. */
 static void
-auth_fail(struct ppp_link *l, uint8_t id)
+auth_fail(struct ppp_link *l, uint8_t id, const char *why)
 {
 	char msg[96];
 	int n;
@@ -96,7 +98,7 @@ auth_fail(struct ppp_link *l, uint8_t id)
 	}
 	ppp_send_packet(l, PPP_CHAP, CHAP_FAILURE, id, (const uint8_t *)msg, (uint16_t)n);
 	l->chap_deadline_ms = 0;
-	ppp_link_auth_done(l, false);
+	ppp_link_close(l, why, l->now_ms);
 }
 
 void
@@ -131,6 +133,15 @@ ppp_chap_input(struct ppp_link *l, const uint8_t *pkt, uint16_t len)
 		nlen = sizeof(name) - 1;
 	memcpy(name, pkt + PPP_HDR + 1 + vlen, nlen);
 	name[nlen] = '\0';
+	/*
+	 * After an LCP renegotiation the client authenticates again; the session
+	 * keeps the first user's address, pool slot and accounting, so it may not
+	 * change users.
+	 */
+	if (l->user_bound && strcmp(name, l->user) != 0) {
+		auth_fail(l, id, "authenticated again as another user");
+		return;
+	}
 	snprintf(l->user, sizeof(l->user), "%s", name);
 	s = l->conf->secrets ? chap_secrets_find(l->conf->secrets, name, l->conf->name) : NULL;
 	if (l->auth == PPP_AUTH_MSCHAPV2)
@@ -139,7 +150,7 @@ ppp_chap_input(struct ppp_link *l, const uint8_t *pkt, uint16_t len)
 	else
 		ok = s != NULL && check_md5(l, id, pkt + PPP_HDR + 1, vlen, s->secret);
 	if (!ok) {
-		auth_fail(l, id);
+		auth_fail(l, id, "authentication failed");
 		return;
 	}
 	if (l->auth == PPP_AUTH_MSCHAPV2)
@@ -149,6 +160,7 @@ ppp_chap_input(struct ppp_link *l, const uint8_t *pkt, uint16_t len)
 	ppp_send_packet(l, PPP_CHAP, CHAP_SUCCESS, id, (const uint8_t *)l->chap_reply,
 			(uint16_t)strlen(l->chap_reply));
 	l->authenticated = true;
+	l->user_bound = true;
 	l->chap_deadline_ms = 0;
-	ppp_link_auth_done(l, true);
+	ppp_link_auth_done(l);
 }

@@ -99,7 +99,7 @@ extern const struct ppp_fsm_ops ppp_lcp_ops, ppp_ipcp_ops, ppp_ccp_ops;
 
 /* Link events between the layers (ppp_link.c). */
 void ppp_link_auth_start(struct ppp_link *l);
-void ppp_link_auth_done(struct ppp_link *l, bool ok);
+void ppp_link_auth_done(struct ppp_link *l);
 void ppp_link_network_check(struct ppp_link *l);
 void ppp_link_finish(struct ppp_link *l, const char *why);
 void ppp_chap_input(struct ppp_link *l, const uint8_t *pkt, uint16_t len);

@@ -74,12 +74,8 @@ wants_mppe(const struct ppp_link *l)
 }
 
 void
-ppp_link_auth_done(struct ppp_link *l, bool ok)
+ppp_link_auth_done(struct ppp_link *l)
 {
-	if (!ok) {
-		ppp_link_close(l, "authentication failed", l->now_ms);
-		return;
-	}
 	if (l->conf->mppe == PPP_MPPE_REQUIRE && l->auth != PPP_AUTH_MSCHAPV2) {
 		ppp_link_close(l, "MPPE required but the peer did not use MS-CHAPv2", l->now_ms);
 		return;

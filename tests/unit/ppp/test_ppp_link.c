@@ -985,6 +985,63 @@ test_auth_failure(void)
 	}
 }
 
+/* The client renegotiates LCP (RFC 1661 3.2: back to Establish); LCP opens again and asks for CHAP. */
+static void
+renegotiate_lcp(void)
+{
+	const uint8_t *f;
+
+	cp(PPP_LCP, PPP_CONF_REQ, 0x22, client_lcp, sizeof(client_lcp));
+	take_lcp_req();
+	f = EXPECT(PPP_LCP, PPP_CONF_ACK);
+	CHECK_EQ(fid(f), 0x22);
+	CHECK_STR(ppp_link_state(&h.l), "establish");
+	cp(PPP_LCP, PPP_CONF_ACK, h.lcp_id, h.lcp_opts, h.lcp_len);
+	CHECK_EQ(h.l.lcp.state, FSM_OPENED);
+	take_challenge();
+	CHECK(!h.l.authenticated);
+}
+
+/* After an LCP renegotiation the same user may authenticate again; another user may not. */
+static void
+test_reauth_other_user(void)
+{
+	const uint8_t *f;
+	uint32_t addr;
+
+	reset();
+	bring_up();
+	addr = h.l.peer_addr;
+	CHECK(addr != 0);
+	renegotiate_lcp();
+	/* The same user again: Success, and the session keeps its address. */
+	chap_respond("User", "clientPass", h.chap_id);
+	EXPECT(PPP_CHAP, CHAP_SUCCESS);
+	CHECK(h.l.authenticated);
+	CHECK_EQ(h.l.peer_addr, addr);
+	CHECK_EQ(h.alloc, 1);
+	CHECK_EQ(h.down, 0);
+
+	/* Another user with valid credentials: refused, the link closes, the first user stays on record. */
+	reset();
+	bring_up();
+	renegotiate_lcp();
+	{
+		char pw[] = "fixed pass";
+
+		chap_respond("fixed", pw, h.chap_id);
+	}
+	f = EXPECT(PPP_CHAP, CHAP_FAILURE);
+	CHECK_EQ(fid(f), h.chap_id);
+	CHECK(!h.l.authenticated);
+	CHECK_STR(h.l.user, "User");
+	f = EXPECT(PPP_LCP, PPP_TERM_REQ);
+	cp(PPP_LCP, PPP_TERM_ACK, fid(f), NULL, 0);
+	CHECK_EQ(h.down, 1);
+	CHECK_STR(h.why, "authenticated again as another user");
+	CHECK_EQ(h.alloc, 1);
+}
+
 /* Protocols nobody serves are Protocol-Rejected once the link is open (RFC 1661 5.7). */
 static void
 test_protocol_reject(void)
@@ -1732,6 +1789,7 @@ main(void)
 	test_lcp_auth_nak();
 	test_md5();
 	test_auth_failure();
+	test_reauth_other_user();
 	test_protocol_reject();
 	test_out_of_state();
 	test_malformed();
