@@ -20,3 +20,18 @@ class Checks:
         """Prints the closing line; returns the process exit code."""
         print(f"{self.name}: {self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
+
+    def restart(self, name):
+        """Forgets the counts, for a second attempt that is judged on its own."""
+        self.name, self.passed, self.failed = name, 0, 0
+
+
+def one_more_boot(check, run_once, why):
+    """Runs run_once() -> (exit code, failed for a reason outside dpvpn); in the second case it
+    runs once more, reported, with fresh counts. Returns the exit code of the last run."""
+    rc, outside = run_once()
+    if rc != 0 and outside:
+        print("RETRY:", why, flush=True)
+        check.restart(check.name + " (second boot)")
+        rc, _ = run_once()
+    return rc

@@ -27,6 +27,19 @@ def guest_tx_hung(console_path):
         return False
 
 
+def link_counters(ifname):
+    """The kernel's packet counters of a host interface (tap or veth), for failure reports:
+    they tell whether frames stopped before dpvpn's port (guest, qemu) or inside dpvpn."""
+    out = {}
+    for k in ("rx_packets", "tx_packets", "rx_dropped", "tx_dropped"):
+        try:
+            with open(f"/sys/class/net/{ifname}/statistics/{k}") as f:
+                out[k] = int(f.read())
+        except (OSError, ValueError):
+            out[k] = None
+    return out
+
+
 class InsideHost:
     def __init__(self, ns, host_if, ns_if):
         self.ns, self.host_if, self.ns_if = ns, host_if, ns_if
