@@ -345,11 +345,8 @@ parse_qos(struct section_ctx *s, const struct dpvpn_config *cfg, struct tunnel *
 		return -1;
 	if (qc.rate_bps == 0)
 		return 0;
-	t->qos = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*t->qos), RTE_CACHE_LINE_SIZE));
-	if (t->qos == NULL)
+	if (qos_tunnel_alloc(t, &qc) < 0)
 		return sec_error(s, NULL, "out of memory");
-	memset(t->qos, 0, sizeof(*t->qos));
-	t->qos->conf = qc;
 	return 0;
 }
 
@@ -657,7 +654,7 @@ parse_pptp(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
 	t->sequenced = true;
 	t->mtu = cfg->pptp.mtu;
 	t->dscp = cfg->dscp;
-	if (parse_reorder(&s, cfg, t) < 0 || parse_mss_clamp(&s, t) < 0 || parse_dscp(&s, &t->dscp) < 0 ||
+	if (parse_reorder(&s, cfg, t) < 0 || parse_mss_clamp(&s, t) < 0 || parse_qos(&s, cfg, t) < 0 ||
 	    tunnel_conf_uint(&c, "ttl", 64, 1, 255, &ttl) < 0)
 		return -1;
 	t->ttl = (uint8_t)ttl;
@@ -813,5 +810,7 @@ config_free(struct dpvpn_config *cfg)
 	free(cfg->tunnels);
 	cfg->tunnels = NULL;
 	cfg->nb_tunnels = 0;
+	free(cfg->pptp.template.qos);
+	cfg->pptp.template.qos = NULL;
 	pptp_conf_free(&cfg->pptp);
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Per-tunnel shaper and fq_codel on the owner lcore: see qos.h. */
+#include <stdlib.h>
+#include <string.h>
+
 #include <rte_malloc.h>
 #include <rte_telemetry.h>
 
@@ -26,6 +29,24 @@ qos_drop(void *arg, struct rte_mbuf *m, enum fq_codel_drop_reason why)
 	tunnel_drop_pkt(arg, m, why == FQ_CODEL_DROP_AQM ? DROP_QOS_AQM : DROP_QOS_OVERLIMIT);
 }
 
+/* The line has room and the peer's flow control lets one more go. */
+static inline bool
+may_send(struct tunnel_qos *qs, const struct worker *w)
+{
+	return shaper_ready(&qs->shaper, w->now) && (qs->t->ops->tx_open == NULL || qs->t->ops->tx_open(qs->t, w->now));
+}
+
+int
+qos_tunnel_alloc(struct tunnel *t, const struct qos_conf *c)
+{
+	t->qos = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sizeof(*t->qos), RTE_CACHE_LINE_SIZE));
+	if (t->qos == NULL)
+		return -1;
+	memset(t->qos, 0, sizeof(*t->qos));
+	t->qos->conf = *c;
+	return 0;
+}
+
 void
 qos_tunnel_init(struct tunnel *t)
 {
@@ -33,7 +54,7 @@ qos_tunnel_init(struct tunnel *t)
 	const struct qos_conf *c = &qs->conf;
 	uint32_t burst = c->burst;
 
-	if (burst == 0) {
+	if (burst == 0 && c->rate_bps != 0) {
 		/* A millisecond at the rate, at least two full-size packets. */
 		uint64_t ms_bytes = c->rate_bps / 8000;
 		uint32_t two = 2 * (t->mtu + t->overhead + (uint32_t)sizeof(struct rte_ipv4_hdr));
@@ -91,7 +112,7 @@ qos_input(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	struct tunnel_qos *qs = t->qos;
 
 	if (qs->q == NULL || fq_codel_backlog_packets(qs->q) == 0) {
-		if (shaper_ready(&qs->shaper, w->now)) {
+		if (may_send(qs, w)) {
 			/* Nothing waits and the line has room: no reason to queue. */
 			shaper_charge(&qs->shaper, w->now, wire_len(t, m));
 			stats_inc(&qs->bypassed);
@@ -122,7 +143,7 @@ qos_run(struct worker *w)
 		struct tunnel_qos *qs = *pp;
 		struct tunnel *t = qs->t;
 
-		for (unsigned n = 0; n < QOS_RUN_BURST && shaper_ready(&qs->shaper, w->now); n++) {
+		for (unsigned n = 0; n < QOS_RUN_BURST && may_send(qs, w); n++) {
 			struct rte_mbuf *m = fq_codel_dequeue(qs->q, w->now);
 
 			if (m == NULL)
@@ -140,6 +161,22 @@ qos_run(struct worker *w)
 		}
 	}
 	return sent;
+}
+
+void
+qos_tunnel_release(struct worker *w, struct tunnel *t)
+{
+	struct tunnel_qos *qs = t->qos;
+
+	if (qs->active) {
+		struct tunnel_qos **pp = &w->qos_active;
+
+		while (*pp != qs)
+			pp = &(*pp)->next_active;
+		*pp = qs->next_active;
+		qs->active = false;
+	}
+	qos_tunnel_fini(t);
 }
 
 void
@@ -170,7 +207,8 @@ qos_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	st = &qs->st;
 	rte_tel_data_add_dict_string(d, "mode", qs->conf.fifo ? "fifo" : "fq_codel");
 	rte_tel_data_add_dict_u64(d, "rate_bps", qs->conf.rate_bps);
-	rte_tel_data_add_dict_u64(d, "burst_bytes",
+	/* An unshaped queue (rate 0: held only by the peer's window) has no burst. */
+	rte_tel_data_add_dict_u64(d, "burst_bytes", qs->shaper.ticks_per_byte == 0 ? 0 :
 				  (qs->shaper.burst_ticks << SHAPER_FRAC_BITS) / qs->shaper.ticks_per_byte);
 	rte_tel_data_add_dict_u64(d, "overhead", qs->conf.overhead);
 	rte_tel_data_add_dict_u64(d, "flows", qs->conf.fifo ? 1 : qs->conf.flows);

@@ -9,7 +9,9 @@
  * cost); otherwise they wait in the tunnel's fq_codel, which the owner's loop
  * drains at the shaper's pace (qos_run). The queue is allocated when the
  * tunnel first has to queue and freed after a second without backlog.
- * Unshaped tunnels have no tunnel_qos at all.
+ * Unshaped tunnels have no tunnel_qos at all, except PPTP sessions that
+ * respect the client's receive window: their queue (rate 0, never shaped)
+ * holds what the window does not let go yet (tunnel_ops.tx_open).
  */
 #ifndef DPVPN_QOS_H
 #define DPVPN_QOS_H
@@ -58,10 +60,14 @@ int qos_conf_parse(const struct tunnel_conf *c, const struct qos_conf *def, stru
 /* Parses "20mbit", "1.5gbit", "800kbit", "100000" (bit/s), "0" or "off"; -1 if malformed. */
 int qos_parse_rate(const char *s, uint64_t *bps);
 
-/* Sets up a shaped tunnel's state (t->qos allocated, conf filled): after clock_init. */
+/* Allocates t->qos (zeroed) with conf c; -1 when out of memory. The caller frees it with free(). */
+int qos_tunnel_alloc(struct tunnel *t, const struct qos_conf *c);
+/* Sets up a tunnel's QoS state (t->qos allocated, conf filled): after clock_init. */
 void qos_tunnel_init(struct tunnel *t);
 /* Frees the queue and whatever it still holds (counted as qos_overlimit drops). */
 void qos_tunnel_fini(struct tunnel *t);
+/* Owner lcore w, for a tunnel leaving at run time: off w's active list, then qos_tunnel_fini. */
+void qos_tunnel_release(struct worker *w, struct tunnel *t);
 
 /* Owner lcore: a packet for shaped tunnel t (inner IPv4 at data start); consumes m. */
 void qos_input(struct worker *w, struct tunnel *t, struct rte_mbuf *m);

@@ -4,15 +4,18 @@
  * thread (drivers/pptp) adds them to the table on some worker and removes
  * them; workers report quiescent states (rte_rcu_qsbr) so removal knows when
  * no lookup returns the tunnel any more, and the owner frees its reorder
- * window before the memory goes.
+ * window and QoS queue before the memory goes.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <rte_lcore.h>
 #include <rte_rcu_qsbr.h>
 
 #include "dpvpn.h"
+#include "qos.h"
 
 #define RELEASE_RING 1024
 #define RELEASE_WAIT_US 2000000
@@ -22,19 +25,61 @@ static pthread_t ctl_thread;
 static bool ctl_started;
 static unsigned next_worker;
 
+/*
+ * A session is queued towards its client when [pptp] shapes sessions, or
+ * when it respects the client's receive window (the queue holds what the
+ * window does not let go yet; unshaped: rate 0).
+ */
+static int
+session_qos(struct tunnel *t)
+{
+	const struct tunnel *tpl = &dp.cfg.pptp.template;
+	struct qos_conf c = tpl->qos != NULL ? tpl->qos->conf : dp.cfg.qos;
+
+	if (tpl->qos == NULL && !dp.cfg.pptp.peer_window_enforce)
+		return 0;
+	if (tpl->qos == NULL)
+		c.rate_bps = 0;
+	if (qos_tunnel_alloc(t, &c) < 0)
+		return -ENOMEM;
+	qos_tunnel_init(t);
+	return 0;
+}
+
 static int
 session_add(struct tunnel *t)
 {
+	struct worker *w;
 	int rc;
 
 	/* Round-robin over workers: each session's packets then stay on its owner. */
 	t->worker = (uint16_t)(next_worker++ % dp.nb_workers);
+	w = &dp.workers[t->worker];
 	if (t->reorder_mode != TUNNEL_REORDER_NONE) {
-		rc = reorder_window_init(dp.workers[t->worker].reorder, &t->reorder, &t->reorder_conf);
+		rc = reorder_window_init(w->reorder, &t->reorder, &t->reorder_conf);
 		if (rc < 0)
 			return rc;
 	}
-	return tunnel_table_add(&dp.tunnels, t);
+	rc = session_qos(t);
+	if (rc == 0)
+		rc = tunnel_table_add(&dp.tunnels, t);
+	if (rc < 0) {
+		if (t->reorder_mode != TUNNEL_REORDER_NONE)
+			reorder_free(w->reorder, &t->reorder);
+		free(t->qos);
+		t->qos = NULL;
+	}
+	return rc;
+}
+
+/* What the owner must free of a session: its window and its queue (with what they hold). */
+static void
+owner_release(struct worker *w, struct tunnel *t)
+{
+	if (t->reorder_mode != TUNNEL_REORDER_NONE)
+		reorder_free(w->reorder, &t->reorder);
+	if (t->qos != NULL)
+		qos_tunnel_release(w, t);
 }
 
 static int
@@ -58,15 +103,15 @@ sessions_remove(struct tunnel *const *ts, unsigned n)
 		struct worker *w = &dp.workers[t->worker];
 
 		queued[i] = false;
-		if (t->reorder_mode == TUNNEL_REORDER_NONE)
+		if (t->reorder_mode == TUNNEL_REORDER_NONE && t->qos == NULL)
 			continue;
-		/* The owner frees what the window holds: the window's memory is its lcore's. */
+		/* The owner frees what the window and queue hold: their memory is its lcore's. */
 		if (!__atomic_load_n(&dp.stop, __ATOMIC_ACQUIRE) && rte_ring_mp_enqueue(w->release, t) == 0) {
 			queued[i] = true;
 			waiting++;
 			continue;
 		}
-		reorder_free(w->reorder, &t->reorder);
+		owner_release(w, t);
 	}
 	for (unsigned us = 0; waiting > 0 && us < RELEASE_WAIT_US; us += 50) {
 		usleep(50);
@@ -74,10 +119,16 @@ sessions_remove(struct tunnel *const *ts, unsigned n)
 		for (unsigned i = 0; i < n; i++)
 			waiting += queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE);
 	}
-	for (unsigned i = 0; waiting > 0 && i < n; i++)
-		if (queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE))
+	for (unsigned i = 0; i < n; i++) {
+		if (queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE)) {
+			/* Kept rather than freed under a worker that may still use it. */
 			fprintf(stderr, "dpvpn: worker %u did not release session %u's window\n", ts[i]->worker,
 				ts[i]->id);
+			continue;
+		}
+		free(ts[i]->qos);
+		ts[i]->qos = NULL;
+	}
 }
 
 void
@@ -86,7 +137,7 @@ sessions_release(struct worker *w)
 	struct tunnel *t;
 
 	while (rte_ring_sc_dequeue(w->release, (void **)&t) == 0) {
-		reorder_free(w->reorder, &t->reorder);
+		owner_release(w, t);
 		__atomic_store_n(&t->released, 1, __ATOMIC_RELEASE);
 	}
 }

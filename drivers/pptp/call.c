@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 #include <rte_telemetry.h>
 
+#include "clock.h"
 #include "pkt_tcp_mss.h"
 #include "pptp_impl.h"
 
@@ -186,6 +187,8 @@ pptp_session_new(const struct pptp_conf *conf, rte_be32_t local, rte_be32_t peer
 	s->call_id = call_id;
 	s->peer_call_id = peer_call_id;
 	s->peer_window = peer_window;
+	s->window_enforce = conf->peer_window_enforce;
+	s->window_timeout = clock_ms_to_ticks(conf->peer_window_timeout_ms);
 	s->id = id;
 	s->mppe_required = conf->ppp.mppe == PPP_MPPE_REQUIRE;
 	return t;
@@ -414,6 +417,10 @@ pptp_tunnel_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "mppe_resync_extra",
 				  __atomic_load_n(&s->mppe_rx.resync_extra, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "beyond_peer_window", __atomic_load_n(&s->beyond_peer_window, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_string(d, "peer_window_mode", s->window_enforce ? "enforce" : "count");
+	rte_tel_data_add_dict_u64(d, "peer_window_waits", __atomic_load_n(&s->peer_window_waits, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "peer_window_timeouts",
+				  __atomic_load_n(&s->peer_window_timeouts, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "lcp_echo_sent", call->ppp.echo_sent);
 	rte_tel_data_add_dict_u64(d, "lcp_echo_replies", call->ppp.echo_replies);
 }

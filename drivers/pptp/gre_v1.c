@@ -161,8 +161,13 @@ pptp_decap(struct tunnel *t, struct rte_mbuf *m, uint16_t l4_off, struct tunnel_
 	if (rc != DROP_MAX)
 		return rc < 0 ? DROP_PPTP_MALFORMED : (enum drop_reason)rc;
 	if (g.has_ack) {
-		s->peer_ack = g.ack;
 		s->acks_rx++;
+		/* Only news counts: a late packet carries an older ack, and none may ack what we never sent. */
+		if ((int32_t)(g.ack + 1 - s->unacked) > 0 && (int32_t)(s->tx_seq - (g.ack + 1)) >= 0) {
+			s->peer_ack = g.ack;
+			s->unacked = g.ack + 1;
+			s->window_closed_at = 0;
+		}
 	}
 	if (!g.has_seq) {
 		/* An ack alone: nothing to deliver, no number to use up. */
@@ -420,8 +425,11 @@ gre_prepend(struct pptp_session *s, struct rte_mbuf *m, uint16_t plen)
 	pptp_gre_write(p, s->peer_call_id, plen, plen ? &seq : NULL, with_ack ? &ack : NULL);
 	if (plen) {
 		s->tx_seq++;
-		/* Counted, not enforced: Linux peers do not enforce it either (RFC 2637 4.2 asks for it). */
-		if (s->peer_window && seq - s->peer_ack > s->peer_window)
+		/*
+		 * With peer_window = enforce, tx_open held data back, so only PPP
+		 * control frames (never held) can pass the window.
+		 */
+		if (s->peer_window && seq - s->unacked >= s->peer_window)
 			s->beyond_peer_window++;
 	}
 	if (with_ack)
@@ -465,6 +473,8 @@ pptp_encap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, enum drop_r
 	for (uint16_t i = 0; i < n; i++) {
 		struct pptp_session *s = t[i]->priv;
 
+		if (s->tx_granted)
+			s->tx_granted--;        /* tx_open let it go; now it is numbered or dropped */
 		if (!__atomic_load_n(&s->ip_up, __ATOMIC_ACQUIRE) || __atomic_load_n(&s->closing, __ATOMIC_RELAXED)) {
 			r[i] = DROP_PPTP_NOT_OPEN;
 			continue;
@@ -526,11 +536,46 @@ pptp_encap_ctrl(struct tunnel *t, struct rte_mbuf *m)
 	return gre_prepend(s, m, plen);
 }
 
+/*
+ * RFC 2637 4.2: no more than the client's window unacknowledged. A client
+ * that never acks (Linux's pptp module acks only on its own data packets)
+ * would stall the session, so a window that stays full window_timeout
+ * counts as acknowledged, as FreeBSD's ng_pptpgre does on its ack timeout.
+ * Packets let go wait in the worker's encap stage before they get their
+ * numbers: tx_granted counts them, so one burst cannot overrun the window.
+ */
+static bool
+pptp_tx_open(struct tunnel *t, uint64_t now)
+{
+	struct pptp_session *s = t->priv;
+
+	if (!s->window_enforce || s->peer_window == 0)
+		return true;
+	if (s->tx_seq + s->tx_granted - s->unacked < s->peer_window) {
+		s->tx_granted++;
+		return true;
+	}
+	if (s->window_closed_at == 0) {
+		s->window_closed_at = now;
+		s->peer_window_waits++;
+		return false;
+	}
+	if (now - s->window_closed_at < s->window_timeout)
+		return false;
+	s->unacked = s->tx_seq;
+	s->window_closed_at = 0;
+	s->peer_window_timeouts++;
+	s->tx_granted++;
+	return true;
+}
+
 static uint16_t
 pptp_keepalive(struct tunnel *t, uint64_t now, uint8_t *payload __rte_unused, uint16_t room)
 {
 	struct pptp_session *s = t->priv;
 
+	/* Housekeeping runs with the encap stage empty: a grant left was for a packet dropped on the way. */
+	s->tx_granted = 0;
 	/* Stateful MPPE still waiting for a flushed packet: ask again every second. */
 	if (s->mppe_rx.flush && now - s->last_reset_tsc > clock_ms_to_ticks(1000) && room >= 8) {
 		send_reset_request(t, s);
@@ -557,5 +602,6 @@ const struct tunnel_ops pptp_ops = {
 	.rx_post_burst = pptp_rx_post_burst,
 	.encap_ctrl = pptp_encap_ctrl,
 	.keepalive = pptp_keepalive,
+	.tx_open = pptp_tx_open,
 	.telemetry = pptp_tunnel_telemetry,
 };

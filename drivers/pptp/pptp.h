@@ -45,6 +45,8 @@ struct pptp_conf {
 	uint32_t echo_interval_s;       /* PPTP Echo-Request after this long idle; 0: off */
 	uint16_t mtu;                   /* largest inner packet sent to a client (and our MRU) */
 	uint16_t window;                /* our Packet Recv Window Size */
+	bool peer_window_enforce;       /* hold data beyond the client's window (else count it) */
+	uint32_t peer_window_timeout_ms; /* a full window without an ack this long counts as acked */
 	struct tunnel template;         /* reorder, mss_clamp, ttl, dscp for every session */
 };
 
@@ -72,7 +74,9 @@ struct pptp_session {
 	/* set by the control thread before the session is in the table */
 	uint16_t call_id, peer_call_id;
 	uint16_t peer_window;           /* the client's Packet Recv Window Size */
+	bool window_enforce;            /* pptp_conf.peer_window_enforce */
 	uint32_t id;                    /* == tunnel id */
+	uint64_t window_timeout;        /* clock ticks: pptp_conf.peer_window_timeout_ms */
 	/* published once by the control thread (release), read by the lcore (acquire) */
 	uint8_t ip_up;
 	uint8_t mppe_on;
@@ -87,7 +91,12 @@ struct pptp_session {
 	uint64_t last_reset_tsc;
 	struct mppe_state mppe_tx, mppe_rx;
 	uint64_t acks_rx, acks_only_tx, ctrl_rx, ctrl_tx, resets_rx, resets_tx, beyond_peer_window;
-	uint32_t peer_ack;
+	uint64_t peer_window_waits;     /* times the window closed with data waiting */
+	uint64_t peer_window_timeouts;  /* times it reopened without an ack (window_timeout) */
+	uint32_t peer_ack;              /* the client's highest ack (valid once peer_acked) */
+	uint32_t unacked;               /* first sequence number the client has not acked */
+	uint32_t tx_granted;            /* let go by tx_open, not numbered yet (in the encap stage) */
+	uint64_t window_closed_at;      /* clock ticks the window closed; 0 while open */
 	/* control thread */
 	struct pptp_call *call;
 };

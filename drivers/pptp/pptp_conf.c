@@ -91,6 +91,7 @@ pptp_conf_parse(struct pptp_conf *c, const struct tunnel_conf *tc)
 	static const char *const mppe[] = { "off", "allow", "require" };
 	static const char *const stateful[] = { "no", "allow", "prefer" };
 	static const char *const bits[] = { "", "128", "40", "any" };
+	static const char *const peer_window[] = { "count", "enforce" };
 	struct ppp_conf *ppp = &c->ppp;
 	const char *v;
 	uint64_t u;
@@ -138,6 +139,12 @@ pptp_conf_parse(struct pptp_conf *c, const struct tunnel_conf *tc)
 	if (tunnel_conf_uint(tc, "window", 64, 1, 65535, &u) < 0)
 		return -1;
 	c->window = (uint16_t)u;
+	if (parse_choice(tc, "peer_window", peer_window, 2, 0, &b) < 0)
+		return -1;
+	c->peer_window_enforce = b == 1;
+	if (tunnel_conf_uint(tc, "peer_window_timeout_ms", 250, 10, 10000, &u) < 0)
+		return -1;
+	c->peer_window_timeout_ms = (uint32_t)u;
 	if (tunnel_conf_uint(tc, "echo_interval", 60, 0, 3600, &u) < 0)
 		return -1;
 	c->echo_interval_s = (uint32_t)u;

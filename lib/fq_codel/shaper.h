@@ -30,13 +30,17 @@ shaper_cost(const struct shaper *s, uint32_t len)
 	return ((uint64_t)(len + s->overhead) * s->ticks_per_byte) >> SHAPER_FRAC_BITS;
 }
 
-/* rate_bps > 0; burst in bytes (at least one packet's worth); hz: clock ticks per second. */
+/*
+ * burst in bytes (at least one packet's worth); hz: clock ticks per second.
+ * rate_bps 0: unshaped, always ready (a queue held back only by the peer's
+ * flow control, see tunnel_ops.tx_open).
+ */
 static inline void
 shaper_init(struct shaper *s, uint64_t rate_bps, uint32_t burst, uint32_t overhead, uint64_t hz)
 {
 	s->rate_bps = rate_bps;
 	s->overhead = overhead;
-	s->ticks_per_byte = (uint64_t)(((unsigned __int128)hz * 8 << SHAPER_FRAC_BITS) / rate_bps);
+	s->ticks_per_byte = rate_bps ? (uint64_t)(((unsigned __int128)hz * 8 << SHAPER_FRAC_BITS) / rate_bps) : 0;
 	s->burst_ticks = shaper_cost(s, burst) - shaper_cost(s, 0);
 	s->next = 0;
 }

@@ -177,6 +177,13 @@ struct tunnel_ops {
 	 * frames handed over with HANDOFF_CTRL.
 	 */
 	enum drop_reason (*encap_ctrl)(struct tunnel *t, struct rte_mbuf *m);
+	/*
+	 * Optional, owner lcore: may one more data packet leave now (clock ticks)?
+	 * False holds it in the tunnel's QoS queue until the peer's flow control
+	 * opens (PPTP's receive window, RFC 2637 4.2). Consulted only for tunnels
+	 * with QoS state.
+	 */
+	bool (*tx_open)(struct tunnel *t, uint64_t now);
 	/* Adds driver fields to a telemetry dict. */
 	void (*telemetry)(const struct tunnel *t, struct rte_tel_data *d);
 	void (*destroy)(struct tunnel *t);

@@ -296,10 +296,16 @@ stream(const uint8_t *data, size_t size)
 		if (want == DROP_MAX && (k.proto_key != g.call_id || k.variant != PPTP_KEY_VARIANT ||
 					 k.peer != ip->src_addr || k.local != ip->dst_addr))
 			FUZZ_FAIL();
+		uint32_t unacked = x.s.unacked, peer_ack = x.s.peer_ack;
+		/* An ack counts when it is news and of something we sent. */
+		bool news = want == DROP_MAX && g.has_ack && (int32_t)(g.ack + 1 - unacked) > 0 &&
+			    (int32_t)(x.s.tx_seq - (g.ack + 1)) >= 0;
+
 		v = x.t.ops->decap(&x.t, m, 20, &rx);
 		if (v != (want == -1 ? DROP_PPTP_MALFORMED : (enum drop_reason)want))
 			FUZZ_FAIL();
-		if (v == DROP_MAX && g.has_ack && x.s.peer_ack != g.ack)
+		if (news ? x.s.peer_ack != g.ack || x.s.unacked != g.ack + 1
+			 : x.s.peer_ack != peer_ack || x.s.unacked != unacked)
 			FUZZ_FAIL();
 		if (v != DROP_MAX || !rx.has_seq) {
 			if (v == DROP_MAX && (g.has_seq || rx.late_drop != TUNNEL_RX_CONSUMED))

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "pkt_ecn.h"
 #include "gre.h"
+#include "pptp.h"
 
 static char path[64];
 static char errbuf[4096];
@@ -163,6 +164,39 @@ test_qos(void)
 	config_free(&cfg);
 }
 
+/* [pptp]: the client's window mode and the sessions' QoS come from the section. */
+static void
+test_pptp(void)
+{
+	struct dpvpn_config cfg;
+	char text[2048];
+
+	snprintf(text, sizeof(text), "%s[pptp]\nwindow = 64\n", good);
+	CHECK_EQ(load(text, &cfg), 0);
+	CHECK(!cfg.pptp.peer_window_enforce);
+	CHECK_EQ(cfg.pptp.peer_window_timeout_ms, 250);
+	CHECK(cfg.pptp.template.qos == NULL);
+	config_free(&cfg);
+	snprintf(text, sizeof(text), "%s[pptp]\npeer_window = enforce\npeer_window_timeout_ms = 100\n"
+		 "shaper_rate = 10mbit\nfq_codel_limit = 300\n", good);
+	CHECK_EQ(load(text, &cfg), 0);
+	CHECK(cfg.pptp.peer_window_enforce);
+	CHECK_EQ(cfg.pptp.peer_window_timeout_ms, 100);
+	CHECK(cfg.pptp.template.qos != NULL);
+	if (cfg.pptp.template.qos != NULL) {
+		CHECK_EQ(cfg.pptp.template.qos->conf.rate_bps, 10000000ull);
+		CHECK_EQ(cfg.pptp.template.qos->conf.limit, 300);
+	}
+	config_free(&cfg);
+	/* Line 27 is the first key after [pptp]. */
+	snprintf(text, sizeof(text), "%s[pptp]\npeer_window = maybe\n", good);
+	CHECK_EQ(load(text, &cfg), -1);
+	CHECK(strstr(errbuf, ":27: [pptp] peer_window: 'maybe' is not one of: count, enforce") != NULL);
+	snprintf(text, sizeof(text), "%s[pptp]\npeer_window_timeout_ms = 5\n", good);
+	CHECK_EQ(load(text, &cfg), -1);
+	CHECK(strstr(errbuf, ":27: [pptp] peer_window_timeout_ms: 5 is outside") != NULL);
+}
+
 static void
 test_errors(void)
 {
@@ -223,6 +257,7 @@ main(void)
 	snprintf(path, sizeof(path), "/tmp/dpvpn-test-config-%d.ini", (int)getpid());
 	test_good();
 	test_qos();
+	test_pptp();
 	test_errors();
 	unlink(path);
 	CHECK(config_load("/nonexistent/dpvpn.ini", &cfg) < 0);

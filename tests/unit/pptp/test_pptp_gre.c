@@ -342,6 +342,7 @@ test_classify_decap(void)
 	uint16_t n;
 
 	sess_init(&x, 0x55, 0x66);
+	x.s.tx_seq = 100;               /* we sent 0..99: the acks below are of packets we sent */
 	/* classify keys the packet by call id and outer addresses, like pptp_ops.key for the session. */
 	n = header(pkt, true, true, 6, 0x55, 10, 3);
 	memcpy(pkt + n, "\xff\x03\x00\x21\x45\x00", 6);
@@ -515,13 +516,117 @@ test_encap_clear(void)
 	CHECK_EQ(a.s.ctrl_tx, 1);
 	rte_pktmbuf_free(m);
 
-	/* The peer's receive window is counted when exceeded, never enforced. */
-	a.s.peer_window = 2;
-	a.s.peer_ack = 0;
-	m = inner_packet(20, 5);
-	CHECK_EQ(pptp_ops.encap(&a.t, m), DROP_MAX);
+}
+
+/* A data packet from s's side to the other, whose ack (if any) s takes. */
+static void
+ack_to(struct sess *x, uint32_t ack)
+{
+	uint8_t pkt[32];
+	uint16_t n = header(pkt, false, true, 0, x->s.call_id, 0, ack);
+	struct rte_mbuf *m = mbuf_with(pkt, n);
+	struct tunnel_rx rx;
+
+	add_outer(m, x->t.peer, x->t.local);
+	memset(&rx, 0, sizeof(rx));
+	CHECK_EQ(pptp_ops.decap(&x->t, m, 20, &rx), DROP_MAX);
 	rte_pktmbuf_free(m);
+}
+
+static void
+send_data(struct sess *x, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = inner_packet(20, 5);
+
+		CHECK_EQ(pptp_ops.encap(&x->t, m), DROP_MAX);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* An open session whose client asked for a window of 2; enforce: timeout 1000 ticks. */
+static void
+sess_window(struct sess *a, bool enforce)
+{
+	sess_init(a, 1, 2);
+	a->s.ip_up = 1;
+	a->s.peer_window = 2;
+	a->s.window_enforce = enforce;
+	a->s.window_timeout = enforce ? 1000 : 0;
+}
+
+/* The client's receive window (RFC 2637 4.2): counted, or with enforce held back by tx_open. */
+static void
+test_peer_window(void)
+{
+	struct sess a;
+
+	/* count: tx_open always lets go; the packet past the window is counted. */
+	sess_window(&a, false);
+	CHECK(pptp_ops.tx_open(&a.t, 1000));
+	send_data(&a, 3);
+	CHECK(pptp_ops.tx_open(&a.t, 1000));
 	CHECK_EQ(a.s.beyond_peer_window, 1);
+	CHECK_EQ(a.s.peer_window_waits, 0);
+
+	/* enforce: open while fewer than 2 are unacked. */
+	sess_window(&a, true);
+	CHECK(pptp_ops.tx_open(&a.t, 5000));
+	send_data(&a, 1);
+	CHECK(pptp_ops.tx_open(&a.t, 5000));
+	send_data(&a, 1);
+	CHECK(!pptp_ops.tx_open(&a.t, 5000));
+	CHECK(!pptp_ops.tx_open(&a.t, 5999));
+	CHECK_EQ(a.s.peer_window_waits, 1);
+	/* An ack of seq 0 opens one slot; an ack of something never sent changes nothing. */
+	ack_to(&a, 7);
+	CHECK(!pptp_ops.tx_open(&a.t, 5999));
+	ack_to(&a, 0);
+	CHECK_EQ(a.s.peer_ack, 0);
+	CHECK(pptp_ops.tx_open(&a.t, 6000));
+	send_data(&a, 1);
+	CHECK(!pptp_ops.tx_open(&a.t, 6000));
+	CHECK_EQ(a.s.peer_window_waits, 2);
+	/* An older ack arriving late does not move the window back. */
+	ack_to(&a, 2);
+	CHECK_EQ(a.s.peer_ack, 2);
+	CHECK(pptp_ops.tx_open(&a.t, 6100));
+	ack_to(&a, 1);
+	CHECK_EQ(a.s.peer_ack, 2);
+	CHECK_EQ(a.s.unacked, 3);
+	/* A window that stays full without an ack reopens after window_timeout, counted. */
+	send_data(&a, 2);
+	CHECK(!pptp_ops.tx_open(&a.t, 7000));
+	CHECK(!pptp_ops.tx_open(&a.t, 7999));
+	CHECK_EQ(a.s.peer_window_timeouts, 0);
+	CHECK(pptp_ops.tx_open(&a.t, 8000));
+	CHECK_EQ(a.s.peer_window_timeouts, 1);
+	CHECK_EQ(a.s.unacked, a.s.tx_seq);
+	CHECK_EQ(a.s.beyond_peer_window, 0);   /* nothing data went past it */
+	/* Let go but still in the encap stage (not numbered yet): they count against the window. */
+	sess_window(&a, true);
+	CHECK(pptp_ops.tx_open(&a.t, 100));
+	CHECK(pptp_ops.tx_open(&a.t, 100));
+	CHECK(!pptp_ops.tx_open(&a.t, 100));
+	CHECK_EQ(a.s.tx_granted, 2);
+	send_data(&a, 2);
+	CHECK_EQ(a.s.tx_granted, 0);
+	CHECK(!pptp_ops.tx_open(&a.t, 100));
+	/* A grant whose packet was dropped before encap is returned by housekeeping. */
+	ack_to(&a, 0);
+	CHECK(pptp_ops.tx_open(&a.t, 200));
+	CHECK(!pptp_ops.tx_open(&a.t, 200));
+	{
+		uint8_t room[64];
+
+		pptp_ops.keepalive(&a.t, 300, room, sizeof(room));
+	}
+	CHECK_EQ(a.s.tx_granted, 0);
+	CHECK(pptp_ops.tx_open(&a.t, 300));
+	/* A window of 0 (not advertised) holds nothing back. */
+	a.s.peer_window = 0;
+	send_data(&a, 5);
+	CHECK(pptp_ops.tx_open(&a.t, 8000));
 }
 
 /* rx_post on PPP frames that are not inner IPv4. */
@@ -856,6 +961,7 @@ main(void)
 	test_write_round_trip();
 	test_classify_decap();
 	test_encap_clear();
+	test_peer_window();
 	test_rx_post();
 	test_rx_post_burst();
 	test_mppe();
