@@ -444,9 +444,13 @@ static const uint8_t ppp_comp_hdr[PPTP_PPP_HDR] = { 0xff, 0x03, 0x00, 0xfd };
 static enum drop_reason
 mppe_frame(struct rte_mbuf *m, struct mppe_op *op, struct pptp_session *s)
 {
-	uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(m, PPTP_PPP_HDR + MPPE_HDR_LEN + 2);
+	uint8_t *p;
 
-	if (p == NULL || m->nb_segs != 1)
+	/* ARC4 runs over one buffer; fragments from dpvpn's fragmenter are chains. */
+	if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0)
+		return DROP_TOO_BIG;
+	p = (uint8_t *)rte_pktmbuf_prepend(m, PPTP_PPP_HDR + MPPE_HDR_LEN + 2);
+	if (p == NULL)
 		return DROP_NO_MBUF;
 	memcpy(p, ppp_comp_hdr, PPTP_PPP_HDR);
 	p[PPTP_PPP_HDR + MPPE_HDR_LEN] = 0x00;
