@@ -7,6 +7,8 @@
 #   B (mppe_stateful = prefer): stateful  require-mppe-128 mppe-stateful
 #                              jitter-on  stateful MPPE, netem 3 ms +- 1 ms, iperf3 upstream
 #   C (prefer, reorder = off): jitter-off the same with dpvpn's window off
+#   D (peer_window = enforce): windowed   require-mppe-128 (stateless)
+#   E (shaper_rate = 4mbit):   shaped     require-mppe-128 (stateless)
 # Every iperf3 is bounded: a stalled session fails its check instead of hanging the run.
 # Each good phase pings and runs iperf3 both ways to the host namespace behind dpvpn, then hangs
 # up. Results go to the console between DPVPN-* markers. Variables come from run-vm.sh --env.
@@ -118,4 +120,8 @@ phase stateful require-mppe-128 mppe-stateful
 jitter jitter-on
 restart C
 jitter jitter-off
+restart D
+phase windowed require-mppe-128
+restart E
+phase shaped require-mppe-128
 exit 0
