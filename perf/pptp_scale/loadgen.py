@@ -7,7 +7,11 @@ from stdin, one JSON object a line, and answers each with one JSON line on stdou
 
     {"cmd": "open", "n": 1000, "ppp": 1000}  open n control connections, each with one call;
                                              the first `ppp` of them also bring PPP up (LCP,
-                                             MS-CHAPv2, IPCP; CCP is protocol-rejected)
+                                             MS-CHAPv2, IPCP; CCP is protocol-rejected unless
+                                             --mppe asks for MPPE-128, see below)
+    {"cmd": "open", ..., "details": true}    also lists, per session up, what a data-path peer
+                                             needs (perf/pptp/e2e.py): call ids, addresses,
+                                             the next GRE sequence number, the MPPE master key
     {"cmd": "stats"}                         counters of the idle sessions (echoes answered ...)
     {"cmd": "close"}                         close every TCP connection (FIN)
     {"cmd": "probe"}                         one more session up to IPCP; its address; closed again
@@ -21,6 +25,11 @@ below because OpenSSL 3 keeps it in the legacy provider; DES comes from python3-
 `loadgen.py --selftest` checks MD4 and MS-CHAPv2 against the RFCs' test vectors.
 
 Users are u00000, u00001, ... with password pw-<index>-scale (run.py writes the chap-secrets).
+
+--mppe stateless|stateful: CCP (RFC 1962) negotiates MPPE-128 (RFC 3078 option 18: S = 0x40,
+stateless adds H = 0x01000000) instead of being protocol-rejected; a session is up when IPCP and
+CCP are both open. The master key is RFC 3079 3.4's GetMasterKey; this program sends no MPPE data
+itself (perf/pptp/pptp_peer.c does).
 """
 import argparse
 import asyncio
@@ -99,6 +108,11 @@ def authenticator_response(pw_hash, nt_resp, peer_challenge, auth_challenge, use
     return "S=" + d.hex().upper()
 
 
+def mppe_master_key(pw_hash, nt_resp):
+    """RFC 3079 3.4 GetMasterKey: SHA-1(PasswordHashHash | NT-Response | Magic1), first 16 bytes."""
+    return hashlib.sha1(md4(pw_hash) + nt_resp + b"This is the MPPE Master Key").digest()[:16]
+
+
 def selftest():
     """RFC 1320 A.5 and RFC 2759 9.2 test vectors."""
     assert md4(b"").hex() == "31d6cfe0d16ae931b73c59d7e0c089c0"
@@ -113,6 +127,9 @@ def selftest():
     nr = nt_response(ac, pc, "User", ph)
     assert nr.hex().upper() == "82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF"
     assert authenticator_response(ph, nr, pc, ac, "User") == "S=407A5589115FD0D6209F510FE9C04566932CDA56"
+    # RFC 3079 3.5.3 (the 128-bit sample): its NT-Response and MasterKey.
+    nr3 = bytes.fromhex("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF")
+    assert mppe_master_key(ph, nr3).hex().upper() == "FDECE3717A8C838CB388E527AE3CDD31"
     return True
 
 
@@ -153,6 +170,8 @@ def echo_reply(ident):
 # ---------------------------------------------------------------- PPP (RFC 1661, 1332, 1994)
 
 PPP_IPCP, PPP_CCP, PPP_LCP, PPP_CHAP = 0x8021, 0x80fd, 0xc021, 0xc223
+CCP_MPPE = 18
+MPPE_BITS = {"off": 0, "stateless": 0x01000040, "stateful": 0x00000040}   # RFC 3078 H | S, or S
 CONF_REQ, CONF_ACK, CONF_NAK, CONF_REJ, TERM_REQ, TERM_ACK, CODE_REJ, PROTO_REJ, ECHO_REQ, ECHO_REPLY = range(1, 11)
 CHAP_CHALLENGE, CHAP_RESPONSE, CHAP_SUCCESS, CHAP_FAILURE = 1, 2, 3, 4
 RESTART_S = 3.0
@@ -190,6 +209,8 @@ class Session:
         self.next_id = random.getrandbits(8)
         self.lcp = {"req_id": None, "acked": False, "peer_acked": False, "deadline": 0.0, "tries": 0}
         self.ipcp = {"req_id": None, "acked": False, "peer_acked": False, "deadline": 0.0, "tries": 0}
+        self.ccp = {"req_id": None, "acked": False, "peer_acked": False, "deadline": 0.0, "tries": 0}
+        self.master_key = None          # MPPE (RFC 3079 3.4), once MS-CHAPv2 succeeded
         self.addr = b"\0\0\0\0"
         self.chap_resp = None           # (id, frame) of our last response, resent on demand
         self.auth_ok = False
@@ -308,7 +329,9 @@ class Session:
 
     def our_options(self, proto):
         if proto == PPP_LCP:
-            return bytes([1, 4]) + struct.pack("!H", 1400) + bytes([5, 6]) + struct.pack("!I", self.magic)
+            return bytes([1, 4]) + struct.pack("!H", self.gen.mru) + bytes([5, 6]) + struct.pack("!I", self.magic)
+        if proto == PPP_CCP:
+            return bytes([CCP_MPPE, 6]) + struct.pack("!I", self.gen.mppe_bits)
         return bytes([3, 6]) + self.addr
 
     def send_conf_req(self, proto, st):
@@ -318,16 +341,22 @@ class Session:
         self.send_cp(proto, CONF_REQ, st["req_id"], self.our_options(proto))
 
     def timer(self, now):
-        for proto, st in ((PPP_LCP, self.lcp), (PPP_IPCP, self.ipcp)):
+        for proto, st in ((PPP_LCP, self.lcp), (PPP_IPCP, self.ipcp), (PPP_CCP, self.ccp)):
             if st["req_id"] is not None and not st["acked"] and now >= st["deadline"]:
                 if st["tries"] >= MAX_CONFIGURE:
-                    self.fail(f"{'LCP' if proto == PPP_LCP else 'IPCP'} negotiation timed out")
+                    self.fail(f"{ {PPP_LCP: 'LCP', PPP_IPCP: 'IPCP', PPP_CCP: 'CCP'}[proto]} negotiation timed out")
                     return
                 self.gen.retransmits += 1
                 self.send_conf_req(proto, st)
 
+    def answer_req(self, proto, st, ident, reply):
+        """Answers the peer's Configure-Request with reply = (code, options); only an Ack opens our side."""
+        self.send_cp(proto, reply[0], ident, reply[1])
+        st["peer_acked"] = reply[0] == CONF_ACK
+
     def check_up(self):
-        if self.ipcp["acked"] and self.ipcp["peer_acked"] and not self.up.done():
+        ccp_open = not self.gen.mppe_bits or (self.ccp["acked"] and self.ccp["peer_acked"])
+        if self.ipcp["acked"] and self.ipcp["peer_acked"] and ccp_open and not self.up.done():
             self.up.set_result(None)
 
     def ppp_input(self, frame):
@@ -353,7 +382,9 @@ class Session:
                     self.send_ppp(PPP_CHAP, self.chap_resp)
                 return
             self.ipcp_input(code, ident, data)
-        elif proto == PPP_CCP:
+        elif proto == PPP_CCP and self.gen.mppe_bits and self.auth_ok:
+            self.ccp_input(code, ident, data)
+        elif proto == PPP_CCP and not self.gen.mppe_bits:
             # No CCP here (like pppd without MPPE): LCP Protocol-Reject (RFC 1661 5.7).
             self.send_cp(PPP_LCP, PROTO_REJ, self.take_id(), frame[:2] + frame[2:2 + n])
             self.gen.ccp_rejected += 1
@@ -367,12 +398,7 @@ class Session:
                 return
             rej = b"".join(bytes([t, 2 + len(v)]) + v for t, v in opts
                            if t not in (1, 3, 5) or (t == 3 and v != b"\xc2\x23\x81"))
-            if rej:
-                self.send_cp(PPP_LCP, CONF_REJ, ident, rej)
-                st["peer_acked"] = False
-            else:
-                self.send_cp(PPP_LCP, CONF_ACK, ident, data)
-                st["peer_acked"] = True
+            self.answer_req(PPP_LCP, st, ident, (CONF_REJ, rej) if rej else (CONF_ACK, data))
         elif code == CONF_ACK and ident == st["req_id"]:
             st["acked"] = True
             self.mark("lcp_acked")
@@ -396,6 +422,7 @@ class Session:
             pw_hash = self.gen.nt_hash(self.password)
             nt = nt_response(auth_ch, peer_ch, self.user, pw_hash)
             self.expect_auth = authenticator_response(pw_hash, nt, peer_ch, auth_ch, self.user)
+            self.master_key = mppe_master_key(pw_hash, nt)
             value = peer_ch + b"\0" * 8 + nt + b"\0"
             body = bytes([49]) + value + self.user.encode()
             self.chap_resp = struct.pack("!BBH", CHAP_RESPONSE, ident, 4 + len(body)) + body
@@ -409,8 +436,33 @@ class Session:
                 self.auth_ok = True
                 self.mark("auth")
                 self.send_conf_req(PPP_IPCP, self.ipcp)
+                if self.gen.mppe_bits:
+                    self.send_conf_req(PPP_CCP, self.ccp)
         elif code == CHAP_FAILURE:
             self.fail("CHAP Failure: " + data.decode(errors="replace"))
+
+    def ccp_input(self, code, ident, data):
+        """MPPE-128 in the mode of --mppe and nothing else: we Nak any other bits once per request."""
+        st, want = self.ccp, self.gen.mppe_bits
+        if code == CONF_REQ:
+            opts = options(data)
+            if opts is None:
+                return
+            rej = b"".join(bytes([t, 2 + len(v)]) + v for t, v in opts if t != CCP_MPPE or len(v) != 4)
+            if rej:
+                self.answer_req(PPP_CCP, st, ident, (CONF_REJ, rej))
+            elif any(struct.unpack("!I", v)[0] != want for _, v in opts) or not opts:
+                self.answer_req(PPP_CCP, st, ident, (CONF_NAK, bytes([CCP_MPPE, 6]) + struct.pack("!I", want)))
+            else:
+                self.answer_req(PPP_CCP, st, ident, (CONF_ACK, data))
+        elif code == CONF_ACK and ident == st["req_id"]:
+            st["acked"] = True
+        elif code in (CONF_NAK, CONF_REJ) and ident == st["req_id"]:
+            self.fail(f"CCP: MPPE {want:#010x} {'Nak' if code == CONF_NAK else 'Rejec'}ed")
+        elif code == TERM_REQ:
+            self.send_cp(PPP_CCP, TERM_ACK, ident, b"")
+            self.fail("CCP Terminate-Request")
+        self.check_up()
 
     def ipcp_input(self, code, ident, data):
         st = self.ipcp
@@ -419,12 +471,8 @@ class Session:
             if opts is None:
                 return
             rej = b"".join(bytes([t, 2 + len(v)]) + v for t, v in opts if t != 3)
-            if rej:
-                self.send_cp(PPP_IPCP, CONF_REJ, ident, rej)
-                st["peer_acked"] = False
-            else:
-                self.send_cp(PPP_IPCP, CONF_ACK, ident, data)
-                st["peer_acked"] = True
+            self.answer_req(PPP_IPCP, st, ident, (CONF_REJ, rej) if rej else (CONF_ACK, data))
+            if not rej:
                 self.server_addr = opts[0][1] if opts else b""
         elif code == CONF_NAK and ident == st["req_id"]:
             self.mark("ipcp_nak")
@@ -442,8 +490,9 @@ class Session:
 
 
 class Generator:
-    def __init__(self, server, sources, window_s):
-        self.server, self.sources = server, sources
+    def __init__(self, server, sources, window_s, mppe="off", mru=1400):
+        self.server, self.sources, self.mru = server, sources, mru
+        self.mppe_bits = MPPE_BITS[mppe]
         self.by_call_id = {}
         self.sessions = []
         self.negotiating = set()
@@ -512,7 +561,7 @@ class Generator:
             for s in list(self.negotiating):
                 s.timer(now)
 
-    async def open(self, n, ppp, concurrency, timeout):
+    async def open(self, n, ppp, concurrency, timeout, details=False):
         sem = asyncio.Semaphore(concurrency)
         done_at = []
         failures = {}
@@ -553,7 +602,15 @@ class Generator:
                                                        "auth", "ipcp_nak", "up")},
                 "retransmits": self.retransmits, "ccp_rejected": self.ccp_rejected,
                 "addresses": sorted({socket.inet_ntoa(s.addr) for s in ok if "up" in s.times}),
+                **({"sessions": [self.details(s) for s in new if s in ok and "up" in s.times]} if details else {}),
                 }
+
+    @staticmethod
+    def details(s):
+        """What a data-path peer needs to send and check this session's data."""
+        return {"index": s.idx, "call_id": s.call_id, "peer_call_id": s.peer_call_id, "source": s.src,
+                "address": socket.inet_ntoa(s.addr), "next_seq": s.tx_seq,
+                "master_key": s.master_key.hex() if s.master_key and s.gen.mppe_bits else None}
 
     def stats(self):
         live = [s for s in self.sessions if s.failure is None and s.writer is not None]
@@ -578,7 +635,7 @@ class Generator:
 
 async def serve(args):
     sources = args.sources.split(",")
-    gen = Generator(args.server, sources, 0)
+    gen = Generator(args.server, sources, 0, args.mppe, args.mru)
     gen.open_gre()
     timers = asyncio.get_running_loop().create_task(gen.timers())
     reader = asyncio.StreamReader()
@@ -597,7 +654,7 @@ async def serve(args):
         c = cmd["cmd"]
         if c == "open":
             answer(await gen.open(cmd["n"], cmd.get("ppp", cmd["n"]), cmd.get("concurrency", args.concurrency),
-                                  cmd.get("timeout", args.timeout)))
+                                  cmd.get("timeout", args.timeout), cmd.get("details", False)))
         elif c == "stats":
             answer(gen.stats())
         elif c == "close":
@@ -621,7 +678,12 @@ def main():
     ap.add_argument("--sources", help="our addresses, comma separated (connections spread over them)")
     ap.add_argument("--concurrency", type=int, default=200, help="setups in flight at once")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds one setup may take")
-    ap.add_argument("--selftest", action="store_true", help="check MD4 and MS-CHAPv2 against RFC vectors")
+    ap.add_argument("--mru", type=int, default=1400, help="our LCP MRU (dpvpn's tunnel MTU: this minus 4 "
+                    "with MPPE, at most [pptp] mtu)")
+    ap.add_argument("--mppe", default="off", choices=sorted(MPPE_BITS),
+                    help="negotiate CCP MPPE-128 in this mode (default: protocol-reject CCP)")
+    ap.add_argument("--selftest", action="store_true", help="check MD4, MS-CHAPv2 and the MPPE master key "
+                    "against RFC vectors")
     args = ap.parse_args()
     if args.selftest:
         print("selftest:", "ok" if selftest() else "FAILED")

@@ -36,8 +36,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import queue
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,6 +43,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 sys.path.insert(0, os.path.join(ROOT, "perf", "common"))
 import machine  # noqa: E402
+from lineproc import LineProc  # noqa: E402
 import netenv  # noqa: E402
 
 DPVPN_OUTER, DPVPN_INNER, HOST_INNER = "198.18.0.1", "198.18.1.1", "198.18.1.2"
@@ -232,49 +231,23 @@ def session_states(dmn):
 
 # ---------------------------------------------------------------- the generator process
 
-class Generator:
+class Generator(LineProc):
+    """loadgen.py in the client namespace: JSON commands in, JSON answers out."""
+
     def __init__(self, env, ns, sources, concurrency, timeout, log_path):
-        cmd = ["/usr/bin/python3", os.path.join(HERE, "loadgen.py"), "--server", DPVPN_OUTER,
-               "--sources", ",".join(sources), "--concurrency", str(concurrency), "--timeout", str(timeout)]
-        self.err = open(log_path, "w")
-        self.proc = env.popen_in_ns(ns, cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
-                                    text=True, bufsize=1)
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        cmd = ["ip", "netns", "exec", ns, "/usr/bin/python3", os.path.join(HERE, "loadgen.py"),
+               "--server", DPVPN_OUTER, "--sources", ",".join(sources), "--concurrency", str(concurrency),
+               "--timeout", str(timeout)]
+        super().__init__(cmd, log_path, "load generator")
         hello = self.reply(30)
         if not hello.get("selftest"):
             raise RuntimeError("loadgen self-test failed")
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def reply(self, timeout):
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise TimeoutError(f"load generator gave no answer within {timeout:.0f}s") from None
-        if line is None:
-            raise RuntimeError(f"load generator exited ({self.proc.poll()}); see {self.err.name}")
-        return json.loads(line)
-
     def call(self, timeout, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-        return self.reply(timeout)
+        return super().call(json.dumps(cmd), timeout)
 
     def stop(self):
-        if self.proc.poll() is None:
-            try:
-                self.call(20, cmd="quit")
-                self.proc.wait(10)
-            except (OSError, TimeoutError, RuntimeError, ValueError, subprocess.TimeoutExpired):
-                pass
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(5)
-        self.err.close()
+        super().stop(json.dumps({"cmd": "quit"}))
 
 
 # ---------------------------------------------------------------- the network
