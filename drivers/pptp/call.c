@@ -271,6 +271,8 @@ pptp_call_open(struct pptp_conn *c, uint16_t peer_call_id, uint16_t serial, uint
 		return NULL;
 	}
 	pptp_srv.calls[id] = call;
+	TAILQ_INSERT_TAIL(&pptp_srv.calls_live, call, next);
+	TAILQ_INSERT_TAIL(&c->calls, call, conn_next);
 	pptp_srv.nb_calls++;
 	pptp_srv.calls_opened++;
 	c->nb_calls++;
@@ -285,6 +287,7 @@ pptp_call_close(struct pptp_call *call, const char *why, bool send_cdn)
 	if (call->dead)
 		return;
 	call->dead = true;
+	pptp_srv.nb_dead_calls++;
 	snprintf(call->why, sizeof(call->why), "%s", why);
 	__atomic_store_n(&call->s->closing, 1, __ATOMIC_RELEASE);
 	if (send_cdn && !call->cdn_sent) {
@@ -302,7 +305,10 @@ call_free(struct pptp_call *call)
 	if (call->addr != 0 && call->addr_from_pool)
 		pool_free(call->addr);
 	pptp_srv.calls[call->call_id] = NULL;
+	TAILQ_REMOVE(&pptp_srv.calls_live, call, next);
+	TAILQ_REMOVE(&call->conn->calls, call, conn_next);
 	pptp_srv.nb_calls--;
+	pptp_srv.nb_dead_calls--;
 	pptp_srv.calls_closed++;
 	call->conn->nb_calls--;
 	OPENSSL_cleanse(call->s, sizeof(*call->s));
@@ -317,35 +323,36 @@ call_free(struct pptp_call *call)
 void
 pptp_calls_reap(void)
 {
-	struct pptp_call *dead[REAP_BATCH];
+	struct pptp_call *dead[REAP_BATCH], *call;
 	struct tunnel *ts[REAP_BATCH];
-	unsigned n = 0;
 
-	for (unsigned i = 0; i <= RTE_DIM(pptp_srv.calls); i++) {
-		struct pptp_call *call = i < RTE_DIM(pptp_srv.calls) ? pptp_srv.calls[i] : NULL;
+	while (pptp_srv.nb_dead_calls > 0) {
+		unsigned n = 0;
 
-		if (call != NULL && call->dead) {
+		TAILQ_FOREACH(call, &pptp_srv.calls_live, next) {
+			if (!call->dead)
+				continue;
 			dead[n] = call;
 			ts[n++] = call->t;
+			if (n == REAP_BATCH)
+				break;
 		}
-		if (n == REAP_BATCH || (n > 0 && i == RTE_DIM(pptp_srv.calls))) {
-			pptp_srv.host->sessions_remove(ts, n);
-			for (unsigned k = 0; k < n; k++)
-				call_free(dead[k]);
-			n = 0;
-		}
+		if (n == 0)
+			return;         /* cannot happen: nb_dead_calls counts the list's dead */
+		pptp_srv.host->sessions_remove(ts, n);
+		for (unsigned k = 0; k < n; k++)
+			call_free(dead[k]);
 	}
 }
 
 void
 pptp_calls_timer(uint64_t now_ms)
 {
-	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++) {
-		struct pptp_call *call = pptp_srv.calls[i];
+	struct pptp_call *call;
 
-		if (call != NULL && !call->dead && ppp_link_next_deadline(&call->ppp) <= now_ms)
+	TAILQ_FOREACH(call, &pptp_srv.calls_live, next)
+		if (!call->dead && ppp_link_next_deadline(&call->ppp) <= now_ms)
 			ppp_link_timer(&call->ppp, now_ms);
-	}
 }
 
 void
@@ -449,18 +456,18 @@ pptp_telemetry_server(struct rte_tel_data *d)
 void
 pptp_telemetry_sessions(struct rte_tel_data *d)
 {
+	const struct pptp_call *call;
 	unsigned n = 0;
 
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "count", pptp_srv.nb_calls);
-	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++) {
-		const struct pptp_call *call = pptp_srv.calls[i];
+	TAILQ_FOREACH(call, &pptp_srv.calls_live, next) {
 		struct rte_tel_data *e;
 		char key[16];
 
-		/* The reply has a bounded size: the first 64 sessions; /dpvpn/session,ID for any. */
-		if (call == NULL || n >= 64 || (e = rte_tel_data_alloc()) == NULL)
-			continue;
+		/* The reply has a bounded size: the 64 oldest sessions; /dpvpn/session,ID for any. */
+		if (n >= 64 || (e = rte_tel_data_alloc()) == NULL)
+			break;
 		n++;
 		rte_tel_data_start_dict(e);
 		call_summary(call, e);

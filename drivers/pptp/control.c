@@ -10,11 +10,11 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -31,6 +31,7 @@
 #define HDR_LEN 12
 #define ACCEPT_BURST 64         /* connections taken from the listen queue per round */
 #define FD_RESERVE 64           /* descriptors left to the rest of dpvpn (telemetry clients ...) */
+#define EVENTS_BURST 256        /* ready descriptors taken per round */
 
 enum {
 	SCCRQ = 1, SCCRP, STOPCCRQ, STOPCCRP, ECHORQ, ECHORP, OCRQ, OCRP, ICRQ, ICRP, ICCN, CCRQ, CDN, WEN, SLI,
@@ -52,7 +53,10 @@ static const char *const msg_name[] = {
 	[WEN] = "WAN-Error-Notify", [SLI] = "Set-Link-Info",
 };
 
-struct pptp_server pptp_srv = { .listen_fd = -1 };
+struct pptp_server pptp_srv = { .listen_fd = -1, .epoll_fd = -1 };
+
+/* epoll data of the two descriptors that are not connections (a connection's is its pptp_conn). */
+static char tag_listen, tag_wake;
 
 /* Held open so that a full descriptor table can still take a connection off the queue to refuse it. */
 static int spare_fd = -1;
@@ -181,12 +185,10 @@ on_sccrq(struct pptp_conn *c, const uint8_t *m)
 static void
 close_calls_of(struct pptp_conn *c, const char *why, bool cdn)
 {
-	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++) {
-		struct pptp_call *call = pptp_srv.calls[i];
+	struct pptp_call *call;
 
-		if (call != NULL && call->conn == c)
-			pptp_call_close(call, why, cdn);
-	}
+	TAILQ_FOREACH(call, &c->calls, conn_next)
+		pptp_call_close(call, why, cdn);
 }
 
 static void
@@ -231,11 +233,10 @@ static void
 on_ccrq(struct pptp_conn *c, const uint8_t *m)
 {
 	uint16_t peer_call_id = get16(m + 12);
+	struct pptp_call *call;
 
-	for (unsigned i = 0; i < RTE_DIM(pptp_srv.calls); i++) {
-		struct pptp_call *call = pptp_srv.calls[i];
-
-		if (call != NULL && call->conn == c && call->peer_call_id == peer_call_id) {
+	TAILQ_FOREACH(call, &c->calls, conn_next) {
+		if (call->peer_call_id == peer_call_id) {
 			/* RFC 2637 2.13: the PAC answers with Call-Disconnect-Notify (result 4: request). */
 			pptp_conn_send_cdn(c, call->call_id, 4, "call cleared by the client");
 			call->cdn_sent = true;
@@ -366,8 +367,7 @@ conn_accept(void)
 {
 	struct sockaddr_in sa;
 	socklen_t sl;
-	struct pptp_conn *c;
-	int one = 1, fd;
+	int fd;
 
 	/* A burst of clients would otherwise wait one round each, and overflow the listen queue. */
 	for (unsigned n = 0; n < ACCEPT_BURST; n++) {
@@ -403,30 +403,48 @@ conn_accept(void)
 			fd_warning("open files limit nearly reached");
 			continue;
 		}
-		if (pptp_srv.nb_conns >= pptp_srv.conf->max_connections || (c = calloc(1, sizeof(*c))) == NULL) {
+		if (pptp_srv.nb_conns >= pptp_srv.conf->max_connections ||
+		    pptp_conn_add(fd, sa.sin_addr.s_addr, ntohs(sa.sin_port)) == NULL) {
 			pptp_srv.conns_refused++;
 			close(fd);
-			continue;
 		}
-		fcntl(fd, F_SETFL, O_NONBLOCK);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->fd = fd;
-		c->peer = sa.sin_addr.s_addr;
-		c->peer_port = ntohs(sa.sin_port);
-		c->last_rx_ms = pptp_now_ms();
-		TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
-		pptp_srv.nb_conns++;
-		pptp_srv.conns_accepted++;
 	}
 }
 
+struct pptp_conn *
+pptp_conn_add(int fd, rte_be32_t peer, uint16_t peer_port)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct pptp_conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (c == NULL)
+		return NULL;
+	ev.data.ptr = c;
+	if (epoll_ctl(pptp_srv.epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		free(c);
+		return NULL;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	TAILQ_INIT(&c->calls);
+	c->fd = fd;
+	c->peer = peer;
+	c->peer_port = peer_port;
+	c->last_rx_ms = pptp_now_ms();
+	TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
+	pptp_srv.nb_conns++;
+	pptp_srv.conns_accepted++;
+	return c;
+}
+
+/* After conns_reap freed its calls. */
 static void
 conn_free(struct pptp_conn *c)
 {
-	close_calls_of(c, c->why, false);
-	pptp_calls_reap();
 	pptp_log("%s:%u: control connection closed: %s", inet_ntoa((struct in_addr){ c->peer }), c->peer_port,
 		 c->why);
+	epoll_ctl(pptp_srv.epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	TAILQ_REMOVE(&pptp_srv.conns, c, next);
 	pptp_srv.nb_conns--;
@@ -487,6 +505,7 @@ pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
 	pptp_srv.conf = conf;
 	pptp_srv.host = host;
 	TAILQ_INIT(&pptp_srv.conns);
+	TAILQ_INIT(&pptp_srv.calls_live);
 	pptp_srv.next_call_id = 1;
 	raise_fd_limit(conf->max_connections);
 	if (spare_fd < 0)
@@ -514,59 +533,78 @@ pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
 			strerror(errno));
 		return -1;
 	}
+	pptp_srv.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (pptp_srv.epoll_fd < 0 ||
+	    epoll_ctl(pptp_srv.epoll_fd, EPOLL_CTL_ADD, pptp_srv.listen_fd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &tag_listen }) != 0 ||
+	    (pptp_ctl_wake >= 0 && epoll_ctl(pptp_srv.epoll_fd, EPOLL_CTL_ADD, pptp_ctl_wake,
+					     &(struct epoll_event){ .events = EPOLLIN, .data.ptr = &tag_wake }) != 0)) {
+		fprintf(stderr, "pptp: epoll: %s\n", strerror(errno));
+		return -1;
+	}
 	printf("pptp: listening on %s:%u (TAP %s)\n", inet_ntoa(sa.sin_addr), PPTP_PORT, conf->tap);
 	return 0;
 }
 
+/* Dead connections' calls leave in one batch (one RCU grace period), then the connections. */
+static void
+conns_reap(void)
+{
+	struct pptp_conn *c, *tmp;
+
+	TAILQ_FOREACH(c, &pptp_srv.conns, next)
+		if (c->dead)
+			close_calls_of(c, c->why, false);
+	pptp_calls_reap();
+	RTE_TAILQ_FOREACH_SAFE(c, &pptp_srv.conns, next, tmp)
+		if (c->dead)
+			conn_free(c);
+}
+
+/*
+ * One round of the control thread: what epoll says is ready (so an idle
+ * connection costs nothing here), PPP frames from the lcores, timers, and
+ * the teardown of what died in the round.
+ */
 void
 pptp_server_poll(int timeout_ms)
 {
-	struct pollfd *pfd;
-	struct pptp_conn *c, *tmp;
+	struct epoll_event ev[EVENTS_BURST];
+	struct pptp_conn *c;
 	struct rte_mbuf *frames[64];
-	unsigned n = 0, k;
+	bool accept_ready = false;
+	unsigned k;
 	uint64_t now;
+	int n;
 
-	pfd = calloc(pptp_srv.nb_conns + 2, sizeof(*pfd));
-	if (pfd == NULL)
-		return;
-	pfd[n].fd = pptp_srv.listen_fd;
-	pfd[n++].events = POLLIN;
-	pfd[n].fd = pptp_ctl_wake;      /* -1 (ignored by poll) if eventfd failed */
-	pfd[n++].events = POLLIN;
-	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
-		pfd[n].fd = c->fd;
-		pfd[n++].events = POLLIN;
-	}
-	poll(pfd, n, timeout_ms);
+	n = epoll_wait(pptp_srv.epoll_fd, ev, RTE_DIM(ev), timeout_ms);
 	/* Sockets and calls change only under the table lock (telemetry reads them). */
 	pthread_mutex_lock(pptp_srv.host->lock);
-	if (pfd[1].revents & POLLIN) {
-		uint64_t count;
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.ptr == &tag_wake) {
+			uint64_t count;
 
-		if (read(pptp_ctl_wake, &count, sizeof(count)) < 0) {
-			/* EAGAIN: another round took it */
+			if (read(pptp_ctl_wake, &count, sizeof(count)) < 0) {
+				/* EAGAIN: another round took it */
+			}
+		} else if (ev[i].data.ptr == &tag_listen) {
+			accept_ready = true;
+		} else {
+			/* Connections are freed only at the end of the round: the pointer is good. */
+			c = ev[i].data.ptr;
+			if (!c->dead)
+				conn_read(c);
 		}
 	}
-	k = 2;
-	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
-		if (k < n && pfd[k].fd == c->fd && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-			conn_read(c);
-		k++;
-	}
-	if (pfd[0].revents & POLLIN)
+	if (accept_ready)
 		conn_accept();
-	free(pfd);
 	while ((k = rte_ring_sc_dequeue_burst(pptp_ctl_ring, (void **)frames, RTE_DIM(frames), NULL)) != 0)
 		for (unsigned i = 0; i < k; i++)
 			pptp_call_ppp_input(frames[i]);
 	now = pptp_now_ms();
 	pptp_calls_timer(now);
 	conns_timer(now);
-	pptp_calls_reap();
-	RTE_TAILQ_FOREACH_SAFE(c, &pptp_srv.conns, next, tmp)
-		if (c->dead)
-			conn_free(c);
+	conns_reap();
 	pthread_mutex_unlock(pptp_srv.host->lock);
 }
 
@@ -579,18 +617,21 @@ pptp_server_fini(void)
 	if (pptp_srv.conf == NULL)
 		return;
 	pthread_mutex_lock(pptp_srv.host->lock);
-	while ((c = TAILQ_FIRST(&pptp_srv.conns)) != NULL) {
+	TAILQ_FOREACH(c, &pptp_srv.conns, next) {
 		uint8_t r[16] = { 0 };
 
 		r[12] = 1;              /* reason: general request to clear */
 		send_msg(c, STOPCCRQ, r);
 		conn_kill(c, "dpvpn stopping");
-		conn_free(c);
 	}
+	conns_reap();
 	pthread_mutex_unlock(pptp_srv.host->lock);
 	if (pptp_srv.listen_fd >= 0)
 		close(pptp_srv.listen_fd);
 	pptp_srv.listen_fd = -1;
+	if (pptp_srv.epoll_fd >= 0)
+		close(pptp_srv.epoll_fd);
+	pptp_srv.epoll_fd = -1;
 	if (spare_fd >= 0)
 		close(spare_fd);
 	spare_fd = -1;

@@ -8,8 +8,11 @@
 #include "pptp.h"
 
 /* A client's TCP connection on port 1723 (RFC 2637 2: one per client host). */
+struct pptp_call;
+
 struct pptp_conn {
 	TAILQ_ENTRY(pptp_conn) next;
+	TAILQ_HEAD(, pptp_call) calls;  /* this connection's calls */
 	int fd;
 	rte_be32_t peer;
 	uint16_t peer_port;
@@ -26,6 +29,8 @@ struct pptp_conn {
 
 /* One call: a session with its tunnel, PPP link and address. */
 struct pptp_call {
+	TAILQ_ENTRY(pptp_call) next;    /* pptp_server.calls_live */
+	TAILQ_ENTRY(pptp_call) conn_next; /* pptp_conn.calls */
 	struct pptp_conn *conn;
 	struct tunnel *t;
 	struct pptp_session *s;
@@ -43,10 +48,14 @@ struct pptp_server {
 	const struct pptp_conf *conf;
 	const struct pptp_host *host;
 	int listen_fd;
+	int epoll_fd;                   /* the listening socket, the wake eventfd, every connection */
 	TAILQ_HEAD(, pptp_conn) conns;
 	unsigned nb_conns;
 	struct pptp_call *calls[65536]; /* by our call id */
+	/* The same calls as a list: timers and reaping visit the live ones, not 65536 slots. */
+	TAILQ_HEAD(, pptp_call) calls_live;
 	unsigned nb_calls;
+	unsigned nb_dead_calls;         /* closed, waiting for pptp_calls_reap */
 	uint16_t next_call_id;
 	uint32_t next_session_id;
 	uint8_t *pool_used;             /* one byte per pool address */
@@ -75,6 +84,9 @@ struct tunnel *pptp_session_new(const struct pptp_conf *conf, rte_be32_t local, 
 				uint16_t call_id, uint16_t peer_call_id, uint16_t peer_window, uint32_t id);
 void pptp_session_mppe_start(struct pptp_session *s, const uint8_t *send_key, const uint8_t *recv_key,
 			     unsigned key_bits, bool stateless);
+
+/* control.c: a new control connection on socket fd, registered for reading; NULL if out of memory. */
+struct pptp_conn *pptp_conn_add(int fd, rte_be32_t peer, uint16_t peer_port);
 
 /* call.c */
 struct pptp_call *pptp_call_open(struct pptp_conn *c, uint16_t peer_call_id, uint16_t serial,

@@ -244,7 +244,7 @@ class Generator(LineProc):
             raise RuntimeError("loadgen self-test failed")
 
     def call(self, timeout, **cmd):
-        return super().call(json.dumps(cmd), timeout)
+        return self.send(json.dumps(cmd), timeout)
 
     def stop(self):
         super().stop(json.dumps({"cmd": "quit"}))

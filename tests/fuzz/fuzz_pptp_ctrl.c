@@ -342,17 +342,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) < 0)
 		FUZZ_FAIL();
-	c = calloc(1, sizeof(*c));
+	/* What conn_accept does for a TCP connection. */
+	c = pptp_conn_add(sv[0], RTE_BE32(0xc0000202), 40000);
 	if (c == NULL)
 		FUZZ_FAIL();
-	/* What conn_accept does for a TCP connection. */
-	c->fd = sv[0];
-	c->peer = RTE_BE32(0xc0000202);
-	c->peer_port = 40000;
-	c->last_rx_ms = pptp_now_ms();
-	TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
-	pptp_srv.nb_conns++;
-	pptp_srv.conns_accepted++;
 	memset(&cl, 0, sizeof(cl));
 	cl.fd = sv[1];
 
@@ -363,9 +356,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += 2;
 		size -= 2;
 		/*
-		 * Bytes for the connection pile up until something else happens (a
-		 * round costs two walks over the 65536 call slots: few rounds, more
-		 * inputs a second); the server reads up to its buffer per round.
+		 * Bytes for the connection pile up until something else happens
+		 * (fewer rounds, more inputs a second); the server reads up to its
+		 * buffer per round.
 		 */
 		if ((op & 3) >= 2 && unread) {
 			settle(sv[0]);
