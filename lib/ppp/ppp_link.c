@@ -82,7 +82,13 @@ ppp_link_auth_done(struct ppp_link *l)
 	}
 	l->phase = PPP_PHASE_NETWORK;
 	if (wants_mppe(l)) {
-		l->mppe_opts = (l->conf->mppe_bits & PPP_MPPE_128) ? MPPE_OPT_S : MPPE_OPT_L;
+		/*
+		 * Every key length we allow: the peer Naks to the one it takes
+		 * (RFC 3078 2.1). pppd rejects (and hangs up on) a single length
+		 * it does not allow rather than Nak it.
+		 */
+		l->mppe_opts = ((l->conf->mppe_bits & PPP_MPPE_128) ? MPPE_OPT_S : 0) |
+			       ((l->conf->mppe_bits & PPP_MPPE_40) ? MPPE_OPT_L : 0);
 		if (l->conf->mppe_stateful != PPP_STATEFUL_PREFER)
 			l->mppe_opts |= MPPE_OPT_H;
 		ppp_fsm_open(l, &l->ccp);

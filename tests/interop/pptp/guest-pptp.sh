@@ -1,8 +1,11 @@
 # Runs inside the kernel-peer VM: pptp-linux + pppd with the kernel's ppp_generic and ppp_mppe dial
 # dpvpn several times in a row, one pppd per phase (so every phase after the first is a reconnect).
 # Three server configurations, the host restarting dpvpn between them at each DPVPN-RESTART:
-#   A (mppe_stateful = allow): stateless  require-mppe-128 (pppd refuses stateful by default)
+#   A (mppe_stateful = allow, auth = mschapv2, chap-md5, mppe_bits = any):
+#                              stateless  require-mppe-128 (pppd refuses stateful by default)
+#                              mppe40     require-mppe-40
 #                              clear      nomppe
+#                              md5        nomppe, CHAP-MD5 (the client refuses MS-CHAP v1 and v2)
 #                              badpass    a wrong password: pppd must give up (auth failure)
 #   B (mppe_stateful = prefer): stateful  require-mppe-128 mppe-stateful
 #                              jitter-on  stateful MPPE, netem 3 ms +- 1 ms, iperf3 upstream
@@ -16,13 +19,17 @@ ip=/usr/sbin/ip
 $ip link set eth0 up
 $ip addr add "$GUEST_OUTER/24" dev eth0
 
+# The authentication protocols the client refuses: all but MS-CHAPv2 unless a phase says otherwise.
+REFUSE_AUTH="refuse-chap refuse-mschap"
+
 # One pppd in the background; its exit code lands in /tmp/pppd.rc.
 dial() {  # dial PASSWORD OPTIONS...
     pass=$1; shift
     rm -f /tmp/pppd.rc
+    # shellcheck disable=SC2086  # REFUSE_AUTH is a list of options
     ( pppd pty "pptp $DPVPN_OUTER --nolaunchpppd" nodetach user "$PPTP_USER" password "$pass" \
-          remotename dpvpn noauth nodefaultroute noipdefault refuse-eap refuse-pap refuse-chap \
-          refuse-mschap lcp-echo-interval 0 logfd 1 "$@"; echo $? >/tmp/pppd.rc ) &
+          remotename dpvpn noauth nodefaultroute noipdefault refuse-eap refuse-pap $REFUSE_AUTH \
+          lcp-echo-interval 0 logfd 1 "$@"; echo $? >/tmp/pppd.rc ) &
 }
 
 # Wait (bounded) for ppp0 to get its IPCP address; prints it.
@@ -107,7 +114,11 @@ jitter() {  # jitter NAME
 }
 
 phase stateless require-mppe-128
+phase mppe40 require-mppe-40
 phase clear nomppe
+REFUSE_AUTH="refuse-mschap refuse-mschap-v2"
+phase md5 nomppe
+REFUSE_AUTH="refuse-chap refuse-mschap"
 echo "DPVPN-PHASE-BEGIN badpass"
 dial "wrong-$PPTP_PASS" require-mppe-128
 i=0

@@ -5,16 +5,17 @@
 dpvpn's outside port is net_af_packet on the VM's tap (TCP 1723 goes to the kernel through the
 exception TAP in its own namespace); its inside port is net_af_packet on a veth into a namespace
 running iperf3 -s. The guest (guest-pptp.sh) dials again and again, through three dpvpn
-configurations (the host restarts dpvpn when the guest says so): A: MPPE-128 stateless, no MPPE,
-a wrong password; B (stateful preferred): MPPE-128 stateful, then stateful under netem jitter;
+configurations (the host restarts dpvpn when the guest says so): A: MPPE-128 stateless, MPPE-40,
+no MPPE, CHAP-MD5 (no MPPE), a wrong password; B (stateful preferred): MPPE-128 stateful, then stateful under netem jitter;
 C: the same jitter with dpvpn's reorder window off; D: stateless with the client's receive
 window enforced; E: stateless with every session shaped to 4 Mbit/s. /dpvpn/sessions is polled
 throughout.
 
-Asserts: each good phase authenticates with MS-CHAPv2, gets a pool address, pings and moves
-iperf3 data both ways; telemetry showed each session open with the MPPE mode the phase asked
-for and its window counting packets; D: no data packet went past the client's window and the
-window did hold data back; E: the session has its own queue and iperf3 down stays under the rate; the wrong password is refused (pppd exit 19, an
+Asserts: each good phase authenticates (MS-CHAPv2, or CHAP-MD5 in md5), gets a pool address,
+pings and moves iperf3 data both ways; telemetry showed each session open with the
+authentication and MPPE mode the phase asked for and its window counting packets; D: no data
+packet went past the client's window and the window did hold data back; E: the session has its
+own queue and iperf3 down stays under the rate; the wrong password is refused (pppd exit 19, an
 auth_failure counted); every hang-up removes its session and address; under jitter the window
 buffers (on) or drops late packets (off); no mbuf leaked. Prints the jitter table.
 
@@ -44,7 +45,8 @@ SHAPER_MBIT = 4
 # Server configurations in the order the guest meets them: phase -> the MPPE mode its session
 # must show in telemetry; the wrong-password dial is in A.
 GROUPS = [
-    ("A", "mppe_stateful = allow", {"stateless": "128 stateless", "clear": "off"}),
+    ("A", "mppe_stateful = allow\nauth = mschapv2, chap-md5\nmppe_bits = any",
+     {"stateless": "128 stateless", "mppe40": "40 stateless", "clear": "off", "md5": "off"}),
     ("B", "mppe_stateful = prefer", {"stateful": "128 stateful", "jitter-on": "128 stateful"}),
     ("C", "mppe_stateful = prefer\nreorder = off", {"jitter-off": "128 stateful"}),
     ("D", "peer_window = enforce", {"windowed": "128 stateless"}),
@@ -109,11 +111,14 @@ def check_phase(log, pool, phase, mode, seen):
     ex = re.search(rf"DPVPN-PPPD-EXIT {phase} (\S+)", log)
     # pppd ends with 5 (stopped by our signal) or 16 (pptp, killed with it, hung up first).
     check(ex is not None and ex.group(1) in ("5", "16"), f"{phase}: pppd hung up (exit {ex and ex.group(1)})")
+    # Sessions in one group share the pool's first address: the mode and auth tell them apart.
+    auth = "chap-md5" if phase == "md5" else "mschapv2"
     views = [v for v in seen.values() if v.get("state") == "open" and v.get("mppe") == mode
-             and up is not None and v.get("address") == up.group(1)]
+             and up is not None and v.get("address") == up.group(1)
+             and v.get("detail", {}).get("auth") == auth]
     check(len(views) >= 1 and views[-1]["user"] == USER and views[-1]["peer"] == GUEST_OUTER,
-          f"{phase}: telemetry showed the session open, user {USER}, mppe '{mode}', its address "
-          f"({[(v.get('user'), v.get('mppe'), v.get('address')) for v in seen.values()]})")
+          f"{phase}: telemetry showed the session open, user {USER}, auth {auth}, mppe '{mode}', its address "
+          f"({[(v.get('user'), v.get('detail', {}).get('auth'), v.get('mppe'), v.get('address')) for v in seen.values()]})")
     if views and "detail" in views[-1]:
         win = views[-1]["detail"]["reorder"]
         check(win["accepted"] > 0 and win["duplicated"] == 0,
@@ -225,7 +230,7 @@ def run_once():
             return path
 
         console = os.path.join(work, "console.log")
-        vm_timeout = 480 + 10 * seconds + 2 * jitter_seconds
+        vm_timeout = 540 + 14 * seconds + 2 * jitter_seconds
         vm = env.start_vm(os.path.join(HERE, "guest-pptp.sh"), console, timeout=vm_timeout,
                           env={"GUEST_OUTER": GUEST_OUTER, "DPVPN_OUTER": DPVPN_OUTER,
                                "HOST_INNER": HOST_INNER, "HOST_NET": "10.0.0.0/24",

@@ -1773,6 +1773,51 @@ test_mppe_40(void)
 	check_keys(8);
 }
 
+/*
+ * mppe_bits = any (128 and 40) against a 40-only client (pppd
+ * require-mppe-40, which rejects a lone S): both lengths offered, the
+ * client's Nak to 40 taken, 40-bit keys.
+ */
+static void
+test_mppe_any(void)
+{
+	uint8_t o[6] = { CCP_MPPE, 6 };
+	const uint8_t *f;
+
+	reset();
+	h.conf.mppe_bits = PPP_MPPE_128 | PPP_MPPE_40;
+	start();
+	lcp_open();
+	auth_ok("User", "clientPass");
+	CHECK_EQ(get32(h.ccp_opts + 2), MPPE_OPT_H | MPPE_OPT_S | MPPE_OPT_L);
+	ipcp_open(h.pool_addr);
+	put32(o + 2, MPPE_OPT_H | MPPE_OPT_L);
+	cp(PPP_CCP, PPP_CONF_NAK, h.ccp_id, o, 6);
+	f = EXPECT(PPP_CCP, PPP_CONF_REQ);
+	CHECK(fdlen(f) == 6 && get32(fdata(f) + 2) == (MPPE_OPT_H | MPPE_OPT_L));
+	h.ccp_id = fid(f);
+	memcpy(h.ccp_opts, fdata(f), 6);
+	ccp_open(MPPE_OPT_H | MPPE_OPT_L);
+	CHECK_EQ(h.up, 1);
+	CHECK_EQ(h.l.mppe_key_bits, 40);
+	check_keys(8);
+	/* A 128-capable client still gets 128: both offered, 128 taken. */
+	reset();
+	h.conf.mppe_bits = PPP_MPPE_128 | PPP_MPPE_40;
+	start();
+	lcp_open();
+	auth_ok("User", "clientPass");
+	ipcp_open(h.pool_addr);
+	put32(o + 2, MPPE_OPT_H | MPPE_OPT_S);
+	cp(PPP_CCP, PPP_CONF_NAK, h.ccp_id, o, 6);
+	f = EXPECT(PPP_CCP, PPP_CONF_REQ);
+	h.ccp_id = fid(f);
+	memcpy(h.ccp_opts, fdata(f), 6);
+	ccp_open(MPPE_OPT_H | MPPE_OPT_S);
+	CHECK_EQ(h.l.mppe_key_bits, 128);
+	check_keys(16);
+}
+
 int
 main(void)
 {
@@ -1802,6 +1847,7 @@ main(void)
 	test_mppe_allow();
 	test_mppe_prefer_stateful();
 	test_mppe_40();
+	test_mppe_any();
 	CHECK_EQ(h.overflow, 0);
 	chap_secrets_free(&h.secrets);
 	return check_summary("unit-ppp-link");
