@@ -20,7 +20,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from dpvpn_harness import Daemon  # noqa: E402
 
-from scapy.all import (ARP, GRE, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, defragment,  # noqa: E402
+from scapy.all import (ARP, GRE, GRE_PPTP, ICMP, IP, PPP, TCP, UDP, Ether, IPv6, Raw, defragment,  # noqa: E402
                        rdpcap, wrpcap)
 from scapy.config import conf  # noqa: E402
 
@@ -143,6 +143,13 @@ def build_outside():
     # Version 1 belongs to PPTP (drivers/pptp): a v0-style header there is malformed; version 2 nobody serves.
     o.bad(outer() / GRE(key_present=1, key=42, version=2) / IP(), "gre_bad_version")
     o.bad(outer() / GRE(key_present=0, version=1, proto=0x880b) / IP(), "pptp_malformed")
+    # Enhanced GRE (RFC 2637 4.1), built by scapy's GRE_PPTP: no session here has call id 7.
+    ppp_ip = PPP(proto=0x0021) / IP(src="10.99.0.2", dst=HOST) / ICMP()
+    o.bad(outer() / GRE_PPTP(call_id=7, seqnum_present=1, sequence_number=1) / ppp_ip, "no_tunnel")
+    o.bad(outer() / GRE_PPTP(call_id=7, seqnum_present=1, sequence_number=1, payload_len=500) / ppp_ip,
+          "pptp_malformed")   # payload length beyond the packet
+    o.bad(outer() / GRE_PPTP(call_id=7, proto=0x0800, seqnum_present=1) / ppp_ip, "pptp_malformed")
+    o.bad(outer() / GRE_PPTP(call_id=7, chksum_present=1, seqnum_present=1) / ppp_ip, "pptp_malformed")
     o.bad(outer() / GRE(routing_present=1, key_present=1, key=42) / IP(), "gre_bad_flags")
     o.bad(outer() / GRE(key_present=1, key=43) / IP(), "no_tunnel")
     o.bad(outer(src="192.0.2.50") / GRE(key_present=1, key=42) / IP(), "no_tunnel")
