@@ -485,11 +485,12 @@ def main():
             ip = ceil["inproc"].get(f"{r['mode']}:{r['inner_bytes']}:{r['sessions']}", {})
             r["inproc_mpps"] = ip.get(f"{r['direction']}_mpps")
             r["mppe_ceiling_mpps"] = ip.get(f"mppe_{r['direction']}_mpps")
+            r["arc4_ceiling_mpps"] = ip.get("arc4_mpps")
             r["memif_io_mpps"] = ceil["memif"][r["inner_bytes"]]["cpu_mpps"]
             if r.get("capacity_mpps") and r["inproc_mpps"]:
                 r["capacity_vs_inproc"] = r["capacity_mpps"] / r["inproc_mpps"]
     head = f"{'case':34s} {'wall Mpps':>9s} {'busy':>5s} {'cap Mpps':>8s} {'Mbit/s':>7s} {'in-proc':>7s} " \
-           f"{'MPPE':>6s} {'memif':>6s}"
+           f"{'MPPE':>6s} {'ARC4':>6s} {'memif':>6s}"
     print(head)
     for r in results:
         case = f"{r['direction']} {r['mode']} {r['inner_bytes']} B {r['sessions']} sess"
@@ -499,7 +500,7 @@ def main():
         f = lambda k: f"{r[k]:.3f}" if r.get(k) is not None else "-"  # noqa: E731
         print(f"{case:34s} {r['wall_mpps']:9.3f} {r['busy_share']:5.2f} {r['capacity_mpps']:8.3f} "
               f"{r['capacity_mbps_inner']:7.0f} {f('inproc_mpps'):>7s} {f('mppe_ceiling_mpps'):>6s} "
-              f"{f('memif_io_mpps'):>6s}")
+              f"{f('arc4_ceiling_mpps'):>6s} {f('memif_io_mpps'):>6s}")
     for ok, what in checks:
         if not ok:
             print("FAIL " + what)
