@@ -123,12 +123,19 @@ struct handoff_meta {
 	uint8_t late_drop;      /* in a reorder window: tunnel_rx.late_drop, applied on leaving */
 };
 
+/* What removed run-time tunnels (PPTP sessions) counted, so the sums in /dpvpn/drops never go back. */
+struct gone_counters {
+	uint64_t drops[DROP_MAX];
+	uint64_t under_window, duplicated, far_ahead;
+};
+
 struct dpvpn {
 	struct dpvpn_config cfg;
 	struct dp_port ports[PORT_MAX];
 	struct worker *workers;
 	unsigned nb_workers;
 	struct tunnel_table tunnels;
+	struct gone_counters gone;      /* under tunnels.lock */
 	struct rte_mempool *pool;
 	int handoff_dynfield;
 	uint64_t start_tsc;

@@ -88,6 +88,22 @@ route_add(struct tunnel *t, rte_be32_t addr)
 	return tunnel_table_route_add(&dp.tunnels, t, addr, 32);
 }
 
+/* A removed session's final counters join dp.gone (the table lock is held). */
+static void
+fold_counters(const struct tunnel *t)
+{
+	for (int r = 0; r < DROP_MAX; r++)
+		dp.gone.drops[r] += stats_read(&t->stats.drops[r]);
+	if (t->reorder_mode != TUNNEL_REORDER_NONE) {
+		struct reorder_stats s;
+
+		reorder_stats_read(&t->reorder, &s);
+		dp.gone.under_window += s.under_window;
+		dp.gone.duplicated += s.duplicated;
+		dp.gone.far_ahead += s.far_ahead;
+	}
+}
+
 static void
 sessions_remove(struct tunnel *const *ts, unsigned n)
 {
@@ -120,6 +136,8 @@ sessions_remove(struct tunnel *const *ts, unsigned n)
 			waiting += queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE);
 	}
 	for (unsigned i = 0; i < n; i++) {
+		/* Out of the table since the unlink, and the caller holds the lock: no reader sees both. */
+		fold_counters(ts[i]);
 		if (queued[i] && !__atomic_load_n(&ts[i]->released, __ATOMIC_ACQUIRE)) {
 			/* Kept rather than freed under a worker that may still use it. */
 			fprintf(stderr, "dpvpn: worker %u did not release session %u's window\n", ts[i]->worker,

@@ -216,6 +216,7 @@ cmd_tunnels(const char *cmd __rte_unused, const char *params, struct rte_tel_dat
 		return -ENOMEM;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_start_array(ids, RTE_TEL_U64_VAL);
+	pthread_mutex_lock(&dp.tunnels.lock);
 	for (i = start; i < dp.tunnels.capacity && n < IDS_PER_PAGE; i++) {
 		const struct tunnel *t = dp.tunnels.by_index[i];
 
@@ -232,6 +233,7 @@ cmd_tunnels(const char *cmd __rte_unused, const char *params, struct rte_tel_dat
 			rte_tel_data_add_dict_u64(d, "next", i);
 			break;
 		}
+	pthread_mutex_unlock(&dp.tunnels.lock);
 	return 0;
 }
 
@@ -451,7 +453,7 @@ cmd_qos(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d
 static void
 total_drops(uint64_t *out)
 {
-	memset(out, 0, sizeof(uint64_t) * DROP_MAX);
+	memcpy(out, dp.gone.drops, sizeof(uint64_t) * DROP_MAX);
 	for (unsigned i = 0; i < dp.nb_workers; i++)
 		for (int r = 0; r < DROP_MAX; r++)
 			out[r] += stats_read(&dp.workers[i].stats.drops[r]);
@@ -468,7 +470,9 @@ total_drops(uint64_t *out)
 static void
 window_drops(uint64_t *under, uint64_t *dup, uint64_t *far)
 {
-	*under = *dup = *far = 0;
+	*under = dp.gone.under_window;
+	*dup = dp.gone.duplicated;
+	*far = dp.gone.far_ahead;
 	for (uint32_t i = 0; i < dp.tunnels.capacity; i++) {
 		const struct tunnel *t = dp.tunnels.by_index[i];
 		struct reorder_stats s;
@@ -487,8 +491,11 @@ cmd_drops(const char *cmd __rte_unused, const char *params __rte_unused, struct 
 {
 	uint64_t sum[DROP_MAX], under, dup, far;
 
+	/* Sessions leave the table under the lock: no tunnel is freed while we read it. */
+	pthread_mutex_lock(&dp.tunnels.lock);
 	total_drops(sum);
 	window_drops(&under, &dup, &far);
+	pthread_mutex_unlock(&dp.tunnels.lock);
 	rte_tel_data_start_dict(d);
 	for (int r = 0; r < DROP_MAX; r++)
 		rte_tel_data_add_dict_u64(d, stats_drop_name((enum drop_reason)r), sum[r]);

@@ -84,6 +84,21 @@ class Daemon:
             time.sleep(interval)
         raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
+    def thread_states(self):
+        """Each thread's name and where the kernel has it waiting (wchan), for failure reports:
+        a worker found in a kernel wait instead of its poll loop is stuck."""
+        out = {}
+        if self.proc is None or self.proc.poll() is not None:
+            return out
+        task = f"/proc/{self.proc.pid}/task"
+        for tid in sorted(os.listdir(task)):
+            try:
+                with open(f"{task}/{tid}/comm") as c, open(f"{task}/{tid}/wchan") as w:
+                    out[f"{c.read().strip()}/{tid}"] = w.read().strip() or "running"
+            except OSError:
+                pass
+        return out
+
     def rx_total(self):
         return sum(w["rx_outside"] + w["rx_inside"] for w in self.query("/dpvpn/lcores").values())
 

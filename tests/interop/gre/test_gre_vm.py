@@ -104,7 +104,7 @@ def run_once():
             # Where the frames stopped: the kernel's side of each port against dpvpn's.
             print("host tap:", netenv.link_counters(env.tap_name), "host veth:",
                   netenv.link_counters(inside.host_if))
-            print("ports:", dmn.query("/dpvpn/ports"))
+            print("ports:", dmn.query("/dpvpn/ports"), "threads:", dmn.thread_states())
         check(last["rx_packets"] > first["rx_packets"] and last["tx_packets"] > first["tx_packets"],
               f"tunnel counters moved (rx {first['rx_packets']} -> {last['rx_packets']}, "
               f"tx {first['tx_packets']} -> {last['tx_packets']}) as read by dpdk-telemetry.py")
