@@ -45,6 +45,47 @@ next_word(const char *p, char *out, size_t cap, int *err)
 	return p;
 }
 
+/* FNV-1a: client names are short and the table is built once. */
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+static bool
+is_wild(const char *name)
+{
+	return strcmp(name, "*") == 0;
+}
+
+/* Builds the lookup index of s (after parsing); -1 when out of memory. */
+static int
+index_build(struct chap_secrets *s)
+{
+	uint32_t nb = 16;
+
+	while (nb < 2 * s->n)
+		nb *= 2;
+	s->bucket = calloc(nb, sizeof(*s->bucket));
+	s->next = calloc(s->n ? s->n : 1, sizeof(*s->next));
+	if (s->bucket == NULL || s->next == NULL)
+		return -1;
+	s->bucket_mask = nb - 1;
+	s->wild = 0;
+	/* Pushing from the last entry to the first leaves every chain in file order. */
+	for (uint32_t i = s->n; i-- > 0;) {
+		uint32_t *head = is_wild(s->v[i].client) ? &s->wild : &s->bucket[name_hash(s->v[i].client) & s->bucket_mask];
+
+		s->next[i] = *head;
+		*head = i + 1;
+	}
+	return 0;
+}
+
 int
 chap_secrets_parse(const char *name, const char *text, struct chap_secrets *out)
 {
@@ -114,7 +155,9 @@ chap_secrets_parse(const char *name, const char *text, struct chap_secrets *out)
 		}
 		out->v[out->n++] = e;
 	}
-	return 0;
+	if (index_build(out) == 0)
+		return 0;
+	fprintf(stderr, "%s: out of memory\n", name);
 fail:
 	chap_secrets_free(out);
 	return -1;
@@ -155,6 +198,8 @@ chap_secrets_free(struct chap_secrets *s)
 	if (s->v != NULL)
 		memset(s->v, 0, sizeof(*s->v) * s->n); /* secrets do not linger in freed memory */
 	free(s->v);
+	free(s->bucket);
+	free(s->next);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -163,20 +208,26 @@ chap_secrets_find(const struct chap_secrets *s, const char *user, const char *se
 {
 	const struct chap_secret *best = NULL;
 	int best_rank = -1;
+	/* The user's own entries, then the "*" ones: each chain in file order. */
+	uint32_t chains[2] = { s->bucket != NULL ? s->bucket[name_hash(user) & s->bucket_mask] : 0, s->wild };
 
 	/* pppd's ranking: an exact client beats an exact server beats "* *"; the first of equals wins. */
-	for (unsigned i = 0; i < s->n; i++) {
-		const struct chap_secret *e = &s->v[i];
-		bool client_wild = strcmp(e->client, "*") == 0, server_wild = strcmp(e->server, "*") == 0;
-		int rank;
+	for (unsigned c = 0; c < 2; c++) {
+		for (uint32_t i = chains[c]; i != 0; i = s->next[i - 1]) {
+			const struct chap_secret *e = &s->v[i - 1];
+			bool server_wild = is_wild(e->server);
+			int rank;
 
-		if ((!client_wild && strcmp(e->client, user) != 0) || (!server_wild && strcmp(e->server, server) != 0))
-			continue;
-		rank = (client_wild ? 0 : 2) | (server_wild ? 0 : 1);
-		if (rank > best_rank) {
-			best = e;
-			best_rank = rank;
+			if ((c == 0 && strcmp(e->client, user) != 0) || (!server_wild && strcmp(e->server, server) != 0))
+				continue;
+			rank = (c == 0 ? 2 : 0) | (server_wild ? 0 : 1);
+			if (rank > best_rank) {
+				best = e;
+				best_rank = rank;
+			}
 		}
+		if (best_rank >= 2)
+			break;          /* an exact client: no "*" entry can beat it */
 	}
 	return best;
 }

@@ -25,6 +25,13 @@ struct chap_secret {
 struct chap_secrets {
 	struct chap_secret *v;
 	unsigned n;
+	/*
+	 * Lookup index, so a file with many users costs one chain walk per
+	 * authentication: entries by hash of the client name, each chain in file
+	 * order (indices + 1, 0 ends), and the "*" clients on a chain of their own.
+	 */
+	uint32_t *bucket, *next;
+	uint32_t bucket_mask, wild;
 };
 
 /* Reads path; on error prints "PATH:LINE: message" to stderr and returns -1. */

@@ -274,6 +274,44 @@ test_find(void)
 	chap_secrets_free(&s);
 }
 
+/*
+ * Many users (the lookup is indexed by client name): each finds its own
+ * line, whatever shares its hash chain; the "*" line answers the rest; a
+ * later duplicate of a user never wins.
+ */
+static void
+test_find_many(void)
+{
+	enum { USERS = 5000 };
+	size_t cap = (size_t)USERS * 48 + 64, len = 0;
+	char *text = malloc(cap), want[32], user[16];
+	struct chap_secrets s;
+	unsigned ok = 0;
+
+	if (text == NULL)
+		abort();
+	len += (size_t)snprintf(text + len, cap - len, "* dpvpn anybody\n");
+	for (unsigned i = 0; i < USERS; i++)
+		len += (size_t)snprintf(text + len, cap - len, "u%05u dpvpn pw-%05u\n", i, i);
+	len += (size_t)snprintf(text + len, cap - len, "u00007 dpvpn late-duplicate\n");
+	CHECK_EQ(chap_secrets_parse("many", text, &s), 0);
+	CHECK_EQ(s.n, USERS + 2);
+	for (unsigned i = 0; i < USERS; i++) {
+		const char *got;
+
+		snprintf(user, sizeof(user), "u%05u", i);
+		snprintf(want, sizeof(want), "pw-%05u", i);
+		got = secret_for(&s, user, "dpvpn");
+		ok += got != NULL && strcmp(got, want) == 0;
+	}
+	CHECK_EQ(ok, USERS);
+	CHECK_STR(secret_for(&s, "u99999", "dpvpn"), "anybody");
+	CHECK_STR(secret_for(&s, "u0000", "dpvpn"), "anybody");
+	CHECK(chap_secrets_find(&s, "u00001", "other") == NULL);
+	chap_secrets_free(&s);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -281,5 +319,6 @@ main(void)
 	test_errors();
 	test_load();
 	test_find();
+	test_find_many();
 	return check_summary("unit-ppp-chap-secrets");
 }
