@@ -6,6 +6,23 @@ import shutil
 import subprocess
 
 
+class ConsoleTail:
+    """Follows a console file while the guest writes it: new_lines() gives the complete lines
+    written since the last call (a partial last line waits for its end)."""
+
+    def __init__(self, path):
+        self.path, self.pos, self.buf = path, 0, ""
+
+    def new_lines(self):
+        with open(self.path, "rb") as f:
+            f.seek(self.pos)
+            chunk = f.read()
+        self.pos += len(chunk)
+        self.buf += chunk.decode(errors="replace")
+        *lines, self.buf = self.buf.split("\n")
+        return lines
+
+
 def section(log, begin, end):
     """The text between a begin marker line and an end marker, or None."""
     m = re.search(re.escape(begin) + r"\r?\n(.*?)" + re.escape(end), log, re.S)

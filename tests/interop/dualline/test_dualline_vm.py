@@ -53,7 +53,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import ROOT, Daemon  # noqa: E402
 import netenv  # noqa: E402  (tests/lib)
-from guestlog import iperf_result, section  # noqa: E402
+from guestlog import ConsoleTail, iperf_result, section  # noqa: E402
 
 GUEST_OUTER, GUEST_OUTER2, DPVPN_OUTER = "192.0.2.2", "192.0.2.3", "192.0.2.1"
 GUEST_INNER, HOST_INNER, DPVPN_INNER = "10.99.0.2", "10.0.0.2", "10.0.0.1"
@@ -248,16 +248,10 @@ def run_boot(env, inside, work, br, outer_if, order, seconds, omit):
         env.wait_tap(timeout=120)
         dmn = Daemon(cfg, lcores="0", log_path=os.path.join(work, "dpvpn.log"))
         dmn.start()
-        snaps, pos, buf = {}, 0, ""
+        snaps, tail = {}, ConsoleTail(console)
         deadline = time.time() + vm_timeout + 30
         while True:
-            with open(console, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-            pos += len(chunk)
-            buf += chunk.decode(errors="replace")
-            *lines, buf = buf.split("\n")
-            for line in lines:
+            for line in tail.new_lines():
                 m = re.search(r"DPVPN-MARK (begin|end) (\S+)", line)
                 if m:
                     snaps[(m.group(1), m.group(2))] = snapshot(dmn)

@@ -44,7 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from dpvpn_harness import ROOT, Daemon  # noqa: E402
 import netenv  # noqa: E402  (tests/lib)
-from guestlog import iperf_result, section  # noqa: E402
+from guestlog import ConsoleTail, iperf_result, section  # noqa: E402
 
 GUEST_OUTER, DPVPN_OUTER = "192.0.2.2", "192.0.2.1"
 GUEST_INNER, HOST_INNER, DPVPN_INNER = "10.99.0.2", "10.0.0.2", "10.0.0.1"
@@ -158,16 +158,10 @@ def run_boot(env, inside, work, label, reorder_line, phases, seconds):
         dmn = Daemon(cfg, lcores="0", log_path=os.path.join(work, f"dpvpn-{label}.log"))
         dmn.start()
         # Follow the console: snapshot the counters at every mark while the guest pauses.
-        snaps, pos, buf = {}, 0, ""
+        snaps, tail = {}, ConsoleTail(console)
         deadline = time.time() + vm_timeout + 30
         while True:
-            with open(console, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-            pos += len(chunk)
-            buf += chunk.decode(errors="replace")
-            *lines, buf = buf.split("\n")
-            for line in lines:
+            for line in tail.new_lines():
                 m = re.search(r"DPVPN-MARK (begin|end) (\S+)", line)
                 if m:
                     snaps[(m.group(1), m.group(2))] = snapshot(dmn)
