@@ -32,19 +32,17 @@ class LineProc:
             if line.startswith("{"):
                 return json.loads(line)
 
-    def send(self, line, timeout=10):
+    def call(self, line, timeout=10):
         """One command line; its JSON answer."""
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
         return self.reply(timeout)
 
-    call = send    # subclasses may give call a friendlier form; stop keeps using send
-
     def stop(self, quit_line):
         """Asks it to quit with quit_line, kills it if it does not."""
         if self.proc.poll() is None:
             try:
-                self.send(quit_line, 15)
+                self.call(quit_line, 15)
                 self.proc.wait(10)
             except (OSError, TimeoutError, RuntimeError, ValueError, subprocess.TimeoutExpired):
                 pass

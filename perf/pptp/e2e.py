@@ -91,8 +91,9 @@ def _load(name, path):
     return mod
 
 
-# perf/pptp_scale/run.py: wait() (a bounded wait on a predicate)
-wait = _load("pptp_scale_run", os.path.join(ROOT, "perf", "pptp_scale", "run.py")).wait
+# perf/pptp_scale/run.py: wait() (a bounded wait on a predicate) and session_ids()
+_scale = _load("pptp_scale_run", os.path.join(ROOT, "perf", "pptp_scale", "run.py"))
+wait, session_ids = _scale.wait, _scale.session_ids
 
 
 def pool_addresses(n):
@@ -109,16 +110,6 @@ def make_pcap(path, n, size):
         pkts.append(Ether(src=INNER_HOST_MAC, dst=INSIDE_MAC[0]) / IP(src=INNER_HOST, dst=dst, ttl=64) /
                     UDP(sport=1024 + k, dport=9) / Raw(bytes([k & 0xff]) * (size - 28)))
     wrpcap(path, pkts)
-
-
-def session_ids(dmn):
-    ids, start = [], 0
-    while True:
-        page = dmn.query(f"/dpvpn/tunnels,{start}")
-        ids += page["ids"]
-        if "next" not in page:
-            return ids
-        start = page["next"]
 
 
 def snapshot(dmn, peer, tids):

@@ -205,15 +205,20 @@ def sample(dmn, tap_ns):
     return s
 
 
-def session_states(dmn):
-    """Every session's state: /dpvpn/tunnels pages the ids, /dpvpn/session,ID reads each."""
+def session_ids(dmn):
+    """Every tunnel id, through /dpvpn/tunnels' pages (perf/pptp/e2e.py uses it too)."""
     ids, start = [], 0
     while True:
         page = dmn.query(f"/dpvpn/tunnels,{start}")
         ids += page["ids"]
         if "next" not in page:
-            break
+            return ids
         start = page["next"]
+
+
+def session_states(dmn):
+    """Every session's state: the ids from session_ids, /dpvpn/session,ID reads each."""
+    ids = session_ids(dmn)
     states, echo_replies, addrs, window = {}, 0, set(), {}
     for i in ids:
         s = dmn.query(f"/dpvpn/session,{i}")
@@ -243,8 +248,9 @@ class Generator(LineProc):
         if not hello.get("selftest"):
             raise RuntimeError("loadgen self-test failed")
 
-    def call(self, timeout, **cmd):
-        return self.send(json.dumps(cmd), timeout)
+    def cmd(self, timeout, **cmd):
+        """One loadgen command as JSON; its JSON answer."""
+        return self.call(json.dumps(cmd), timeout)
 
     def stop(self):
         super().stop(json.dumps({"cmd": "quit"}))
@@ -326,7 +332,7 @@ def run_one(args, env, cfg, work, ns, tap, sources, n, checks):
         log(f"N={n}: opening {n} sessions ({res['ppp']} with PPP), {args.concurrency} at a time")
         prof = Profile(args.profile, dmn.proc.pid, work, args.out, f"ramp-{n}")
         g0 = proc_cpu_s(gen.proc.pid)
-        r = gen.call(args.ramp_timeout, cmd="open", n=n, ppp=res["ppp"])
+        r = gen.cmd(args.ramp_timeout, cmd="open", n=n, ppp=res["ppp"])
         res["loadgen_cpu_s"] = proc_cpu_s(gen.proc.pid) - g0
         prof.stop()
         res["ramp"] = r
@@ -371,7 +377,7 @@ def run_one(args, env, cfg, work, ns, tap, sources, n, checks):
         except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as e:
             res["heap_info_stock_client"] = {"error": str(e)}
         res["states"] = st = session_states(dmn)
-        res["loadgen_idle"] = gen.call(30, cmd="stats")
+        res["loadgen_idle"] = gen.cmd(30, cmd="stats")
         p = sN["pptp"]
         log(f"N={n}: idle {n}: RSS {sN['VmRSS_kB']} kB, heap {sN['heap_alloc_bytes']} B, mbufs in use "
             f"{sN['mbufs_in_use']}, fds {sN['fds']}; sessions {p['sessions']}, connections "
@@ -398,7 +404,7 @@ def run_one(args, env, cfg, work, ns, tap, sources, n, checks):
         log(f"N={n}: closing the control connections")
         t0 = time.time()
         prof = Profile(args.profile, dmn.proc.pid, work, args.out, f"teardown-{n}")
-        res["close"] = gen.call(60, cmd="close")
+        res["close"] = gen.cmd(60, cmd="close")
         # While dpvpn tears sessions down its control thread holds the tunnel table lock, which
         # telemetry needs too: the longest a query waited is recorded.
         slowest = [0.0]
@@ -440,7 +446,7 @@ def run_one(args, env, cfg, work, ns, tap, sources, n, checks):
                        f"refused {p['connections_refused']}/{p['sessions_refused']}"))
 
         # The pool hands out the lowest free address: the first one again if all came back.
-        pr = gen.call(args.setup_timeout + 30, cmd="probe")
+        pr = gen.cmd(args.setup_timeout + 30, cmd="probe")
         res["probe"] = pr
         wait(lambda: dmn.query("/dpvpn/pptp")["sessions"] == 0, args.teardown_timeout, "the probe session to close")
         checks.append((pr["ok"] == 1 and pr["addresses"] == [POOL_FIRST],
