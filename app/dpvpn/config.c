@@ -11,11 +11,13 @@
 #include "config.h"
 #include "pptp.h"
 #include "gre.h"
+#include "session.h"
 #include "openvpn.h"
 #include "pkt_ecn.h"
 #include "pkt_tcp_mss.h"
 
-const struct tunnel_ops *const config_drivers[] = { &gre_ops, &openvpn_ops, &pptp_ops, NULL };
+/* openvpn-tls before openvpn: it takes the TLS server's port, static-key tunnels the rest of UDP. */
+const struct tunnel_ops *const config_drivers[] = { &gre_ops, &openvpn_tls_ops, &openvpn_ops, &pptp_ops, NULL };
 
 #define MAX_KEYS 64
 
@@ -637,6 +639,23 @@ check_unique_tunnels(const char *file, struct dpvpn_config *cfg)
 	return 0;
 }
 
+/* The tunnel keys a server's section gives every session it makes: reorder, MSS clamp, QoS, TTL. */
+static int
+parse_session_template(struct section_ctx *s, struct dpvpn_config *cfg, struct tunnel *t, uint16_t mtu)
+{
+	struct tunnel_conf c = tc_of(s);
+	uint64_t ttl;
+
+	t->sequenced = true;
+	t->mtu = mtu;
+	t->dscp = cfg->dscp;
+	if (parse_reorder(s, cfg, t) < 0 || parse_mss_clamp(s, t) < 0 || parse_qos(s, cfg, t) < 0 ||
+	    tunnel_conf_uint(&c, "ttl", 64, 1, 255, &ttl) < 0)
+		return -1;
+	t->ttl = (uint8_t)ttl;
+	return 0;
+}
+
 /*
  * [pptp]: the PPTP server (drivers/pptp reads its keys); reorder, MSS clamp,
  * TTL and DSCP keys as in a tunnel section, applied to every session.
@@ -646,21 +665,33 @@ parse_pptp(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
 {
 	struct section_ctx s = { .cf = cf, .file = file, .section = "pptp" };
 	struct tunnel_conf c = tc_of(&s);
-	struct tunnel *t = &cfg->pptp.template;
-	uint64_t ttl;
 
-	if (pptp_conf_parse(&cfg->pptp, &c) < 0)
+	if (pptp_conf_parse(&cfg->pptp, &c) < 0 ||
+	    parse_session_template(&s, cfg, &cfg->pptp.template, cfg->pptp.mtu) < 0)
 		return -1;
-	t->sequenced = true;
-	t->mtu = cfg->pptp.mtu;
-	t->dscp = cfg->dscp;
-	if (parse_reorder(&s, cfg, t) < 0 || parse_mss_clamp(&s, t) < 0 || parse_qos(&s, cfg, t) < 0 ||
-	    tunnel_conf_uint(&c, "ttl", 64, 1, 255, &ttl) < 0)
-		return -1;
-	t->ttl = (uint8_t)ttl;
 	if (cfg->pptp.enable && !pkt_prefix_contains(&cfg->pptp.pool, cfg->pptp.ppp.local_addr) &&
 	    cfg->pptp.ppp.local_addr == cfg->outside.addr)
 		return sec_error(&s, "local_address", "must not be the outside address");
+	return check_unknown_keys(&s);
+}
+
+/*
+ * [openvpn_server]: the TLS-mode OpenVPN server (drivers/openvpn reads its
+ * keys); reorder, MSS clamp, QoS, TTL keys as in a tunnel section, for every
+ * client.
+ */
+static int
+parse_openvpn_server(struct rte_cfgfile *cf, const char *file, struct dpvpn_config *cfg)
+{
+	struct section_ctx s = { .cf = cf, .file = file, .section = "openvpn_server" };
+	struct tunnel_conf c = tc_of(&s);
+
+	if (ovpn_server_conf_parse(&cfg->ovpn, &c) < 0 ||
+	    parse_session_template(&s, cfg, &cfg->ovpn.template, cfg->ovpn.mtu) < 0)
+		return -1;
+	if (cfg->ovpn.enable && cfg->pptp.enable && strcmp(cfg->ovpn.tap, cfg->pptp.tap) != 0 &&
+	    sec_get(&s, "tap") != NULL)
+		return sec_error(&s, "tap", "one exception TAP serves both servers: leave it out or use [pptp]'s");
 	return check_unknown_keys(&s);
 }
 
@@ -764,8 +795,13 @@ config_load(const char *path, struct dpvpn_config *cfg)
 				goto out;
 			continue;
 		}
+		if (strcmp(n, "openvpn_server") == 0) {
+			if (parse_openvpn_server(cf, path, cfg) < 0)
+				goto out;
+			continue;
+		}
 		if (strncmp(n, "tunnel ", 7) != 0) {
-			fprintf(stderr, "%s:%d: [%s] unknown section (known: dpvpn, outside, inside, pptp, tunnel ID)\n",
+			fprintf(stderr, "%s:%d: [%s] unknown section (known: dpvpn, outside, inside, pptp, openvpn_server, tunnel ID)\n",
 				path, find_line(path, n, NULL), n);
 			goto out;
 		}
@@ -812,5 +848,7 @@ config_free(struct dpvpn_config *cfg)
 	cfg->nb_tunnels = 0;
 	free(cfg->pptp.template.qos);
 	cfg->pptp.template.qos = NULL;
+	free(cfg->ovpn.template.qos);
+	cfg->ovpn.template.qos = NULL;
 	pptp_conf_free(&cfg->pptp);
 }

@@ -14,6 +14,7 @@
 #include <rte_ether.h>
 
 #include "pkt.h"
+#include "openvpn_server.h"
 #include "pptp.h"
 #include "qos.h"
 #include "tunnel.h"
@@ -61,7 +62,15 @@ struct dpvpn_config {
 	unsigned nb_tunnels;
 	struct tunnel **tunnels;  /* allocated; drivers configured */
 	struct pptp_conf pptp;    /* [pptp]: sessions are tunnels made at run time */
+	struct ovpn_server_conf ovpn; /* [openvpn_server]: TLS clients, also tunnels made at run time */
 };
+
+/* Servers whose clients become tunnels at run time (a control thread, the exception TAP). */
+static inline bool
+config_has_servers(const struct dpvpn_config *c)
+{
+	return c->pptp.enable || c->ovpn.enable;
+}
 
 /* Known tunnel drivers, by "protocol" name; NULL-terminated. */
 extern const struct tunnel_ops *const config_drivers[];

@@ -3,6 +3,8 @@
  * The exception path (DESIGN.md): TCP to our outside address (PPTP control
  * on 1723) needs a full TCP stack, so it goes to the kernel through a TAP
  * (net_tap) and the kernel's replies come back out of the outside port.
+ * OpenVPN control packets (UDP to the TLS server's port) take the same way
+ * to the control thread's UDP socket.
  * The TAP lives in a namespace of its own ("dpvpn-<tap>") with the outside
  * address as a /32, ARP off and a default route back into the TAP; the
  * control thread's listening socket is made there. Worker 0 moves the
@@ -21,6 +23,7 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_tcp.h>
+#include <rte_udp.h>
 
 #include "clock.h"
 #include "dpvpn.h"
@@ -86,15 +89,17 @@ exception_init(void)
 {
 	struct rte_eth_conf conf = { 0 };
 	char spec[64];
-	const char *tap = dp.cfg.pptp.tap;
+	/* One TAP for both servers: [pptp]'s name when PPTP is on. */
+	const char *tap = dp.cfg.pptp.enable ? dp.cfg.pptp.tap : dp.cfg.ovpn.tap;
+	const char *section = dp.cfg.pptp.enable ? "pptp" : "openvpn_server";
 	int rc;
 
-	if (!dp.cfg.pptp.enable)
+	if (!config_has_servers(&dp.cfg))
 		return 0;
 	snprintf(exc.ifname, sizeof(exc.ifname), "%s", tap);
 	snprintf(spec, sizeof(spec), "net_tap_dpvpn,iface=%s", tap);
 	if (rte_dev_probe(spec) < 0 || rte_eth_dev_get_port_by_name("net_tap_dpvpn", &exc.port_id) != 0) {
-		fprintf(stderr, "%s: [pptp] tap: cannot create the TAP '%s' (net_tap)\n", dp.cfg.file, tap);
+		fprintf(stderr, "%s: [%s] tap: cannot create the TAP '%s' (net_tap)\n", dp.cfg.file, section, tap);
 		return -1;
 	}
 	rc = rte_eth_dev_configure(exc.port_id, 1, 1, &conf);
@@ -212,6 +217,17 @@ exception_punt(struct worker *w, struct rte_mbuf *m)
 
 		tcp->cksum = 0;
 		tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+	}
+	/* UDP (OpenVPN control) likewise, unless the sender left it out (0: none, allowed in IPv4). */
+	if (ip->next_proto_id == IPPROTO_UDP && m->nb_segs == 1 &&
+	    rte_pktmbuf_data_len(m) >= l4 + sizeof(struct rte_udp_hdr) &&
+	    rte_pktmbuf_data_len(m) >= sizeof(struct rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length)) {
+		struct rte_udp_hdr *udp = rte_pktmbuf_mtod_offset(m, struct rte_udp_hdr *, l4);
+
+		if (udp->dgram_cksum != 0) {
+			udp->dgram_cksum = 0;
+			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		}
 	}
 	if (rte_ring_mp_enqueue(exc.to_kernel, m) != 0) {
 		worker_drop(w, m, DROP_HANDOFF_FULL);

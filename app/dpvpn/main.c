@@ -27,7 +27,7 @@ on_signal(int sig __rte_unused)
 {
 	/* With a control thread, it says goodbye to clients first and then stops the workers. */
 	__atomic_store_n(&dp.stopping, true, __ATOMIC_RELAXED);
-	if (!dp.cfg.pptp.enable)
+	if (!config_has_servers(&dp.cfg))
 		__atomic_store_n(&dp.stop, true, __ATOMIC_RELAXED);
 }
 
@@ -132,13 +132,16 @@ setup_tunnels(void)
 	return 0;
 }
 
-/* PPTP: the TAP for TCP 1723, quiescent-state tracking for run-time tunnels, the control thread. */
+/*
+ * PPTP and OpenVPN TLS servers: the TAP for their control traffic,
+ * quiescent-state tracking for run-time tunnels, the control thread.
+ */
 static int
 setup_sessions(void)
 {
 	int rc;
 
-	if (!dp.cfg.pptp.enable)
+	if (!config_has_servers(&dp.cfg))
 		return 0;
 	rc = tunnel_table_rcu_init(&dp.tunnels, dp.nb_workers);
 	if (rc < 0) {

@@ -224,6 +224,14 @@ outside_one(struct worker *w, struct rte_mbuf *m)
 			drv = config_drivers[i];
 			rc = drv->classify(m, ip, l4, &k);
 		}
+	if (rc == TUNNEL_CLASSIFY_PUNT) {
+		/* OpenVPN control packets: the control thread's UDP socket, through the TAP. */
+		if (dp.exc != NULL)
+			exception_punt(w, m);
+		else
+			worker_drop(w, m, DROP_OVPN_CONTROL);
+		return;
+	}
 	if (rc != DROP_MAX) {
 		r = rc >= 0 ? (enum drop_reason)rc
 		    : ip->next_proto_id == IPPROTO_GRE ? DROP_GRE_BAD_VERSION

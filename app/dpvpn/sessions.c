@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Run-time tunnels: PPTP calls become tunnels while dpvpn runs. The control
- * thread (drivers/pptp) adds them to the table on some worker and removes
+ * Run-time tunnels: PPTP calls and OpenVPN TLS clients become tunnels while
+ * dpvpn runs. The control thread (drivers/pptp, drivers/openvpn) adds them to the table on some worker and removes
  * them; workers report quiescent states (rte_rcu_qsbr) so removal knows when
  * no lookup returns the tunnel any more, and the owner frees its reorder
  * window and QoS queue before the memory goes.
@@ -16,11 +16,13 @@
 
 #include "dpvpn.h"
 #include "qos.h"
+#include "session.h"
 
 #define RELEASE_RING 1024
 #define RELEASE_WAIT_US 2000000
 
-static struct pptp_host host;
+static struct session_host host;
+static bool ovpn_started;
 static pthread_t ctl_thread;
 static bool ctl_started;
 static unsigned next_worker;
@@ -33,10 +35,12 @@ static unsigned next_worker;
 static int
 session_qos(struct tunnel *t)
 {
-	const struct tunnel *tpl = &dp.cfg.pptp.template;
+	const bool pptp = t->ops == &pptp_ops;
+	const struct tunnel *tpl = pptp ? &dp.cfg.pptp.template : &dp.cfg.ovpn.template;
+	const bool window = pptp && dp.cfg.pptp.peer_window_enforce;
 	struct qos_conf c = tpl->qos != NULL ? tpl->qos->conf : dp.cfg.qos;
 
-	if (tpl->qos == NULL && !dp.cfg.pptp.peer_window_enforce)
+	if (tpl->qos == NULL && !window)
 		return 0;
 	if (tpl->qos == NULL)
 		c.rate_bps = 0;
@@ -161,6 +165,12 @@ sessions_release(struct worker *w)
 }
 
 static void
+sync_workers(void)
+{
+	tunnel_table_sync(&dp.tunnels);
+}
+
+static void
 send_frame(struct tunnel *t, struct rte_mbuf *m)
 {
 	struct handoff_meta *hm = handoff_meta(m);
@@ -177,10 +187,21 @@ static void *
 control_main(void *arg)
 {
 	(void)arg;
-	while (!__atomic_load_n(&dp.stopping, __ATOMIC_RELAXED))
-		pptp_server_poll(10);
+	const bool pptp = dp.cfg.pptp.enable, ovpn = dp.cfg.ovpn.enable;
+	/* With both servers, each waits half as long for its sockets. */
+	const int wait_ms = pptp && ovpn ? 5 : 10;
+
+	while (!__atomic_load_n(&dp.stopping, __ATOMIC_RELAXED)) {
+		if (pptp)
+			pptp_server_poll(wait_ms);
+		if (ovpn)
+			ovpn_server_poll(wait_ms);
+	}
 	/* Clients hear Stop-Control-Connection; sessions leave while the workers still run. */
-	pptp_server_fini();
+	if (pptp)
+		pptp_server_fini();
+	if (ovpn)
+		ovpn_server_fini();
 	usleep(200000);
 	__atomic_store_n(&dp.stop, true, __ATOMIC_RELEASE);
 	return NULL;
@@ -189,7 +210,7 @@ control_main(void *arg)
 int
 sessions_init(void)
 {
-	if (!dp.cfg.pptp.enable)
+	if (!config_has_servers(&dp.cfg))
 		return 0;
 	for (unsigned i = 0; i < dp.nb_workers; i++) {
 		char name[RTE_RING_NAMESIZE];
@@ -199,13 +220,14 @@ sessions_init(void)
 		if (dp.workers[i].release == NULL)
 			return -1;
 	}
-	host = (struct pptp_host){
+	host = (struct session_host){
 		.local = dp.ports[PORT_OUTSIDE].addr,
 		.pool = dp.pool,
 		.lock = &dp.tunnels.lock,
 		.session_add = session_add,
 		.route_add = route_add,
 		.sessions_remove = sessions_remove,
+		.sync = sync_workers,
 		.send_frame = send_frame,
 	};
 	/* The listening socket belongs to the TAP's namespace, where the kernel has our address. */
@@ -213,7 +235,13 @@ sessions_init(void)
 
 	if (exception_netns_enter(&saved) < 0)
 		return -1;
-	rc = pptp_server_init(&dp.cfg.pptp, &host);
+	rc = dp.cfg.pptp.enable ? pptp_server_init(&dp.cfg.pptp, &host) : 0;
+	if (rc == 0 && dp.cfg.ovpn.enable) {
+		rc = ovpn_server_init(&dp.cfg.ovpn, &host);
+		ovpn_started = rc == 0;
+		if (rc == 0)
+			ovpn_tls_set_port(rte_cpu_to_be_16(dp.cfg.ovpn.port), true);
+	}
 	exception_netns_leave(saved);
 	if (rc < 0)
 		return -1;
@@ -234,6 +262,11 @@ sessions_fini(void)
 		ctl_started = false;
 	}
 	pptp_server_fini();
+	if (ovpn_started) {
+		ovpn_tls_set_port(0, false);
+		ovpn_server_fini();
+		ovpn_started = false;
+	}
 	for (unsigned i = 0; i < dp.nb_workers; i++) {
 		rte_ring_free(dp.workers[i].release);
 		dp.workers[i].release = NULL;

@@ -15,6 +15,7 @@
 
 #include "clock.h"
 #include "dpvpn.h"
+#include "session.h"
 #include "pkt_ecn.h"
 #include "qos.h"
 
@@ -398,7 +399,7 @@ cmd_tunnel(const char *cmd __rte_unused, const char *params, struct rte_tel_data
 	return rc;
 }
 
-/* A PPTP session: the tunnel's counters and window plus user, address, state, MPPE mode. */
+/* A PPTP or OpenVPN session: the tunnel's counters and window plus the driver's state. */
 static int
 cmd_session(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
 {
@@ -407,7 +408,7 @@ cmd_session(const char *cmd __rte_unused, const char *params, struct rte_tel_dat
 
 	pthread_mutex_lock(&dp.tunnels.lock);
 	rc = tunnel_of_params(params, &t);
-	if (rc == 0 && t->ops != &pptp_ops)
+	if (rc == 0 && t->ops != &pptp_ops && t->ops != &openvpn_tls_ops)
 		rc = -ENOENT;
 	if (rc == 0)
 		rc = tunnel_dict(params, d);
@@ -420,6 +421,7 @@ cmd_sessions(const char *cmd __rte_unused, const char *params __rte_unused, stru
 {
 	pthread_mutex_lock(&dp.tunnels.lock);
 	pptp_telemetry_sessions(d);
+	ovpn_server_sessions(d);
 	pthread_mutex_unlock(&dp.tunnels.lock);
 	return 0;
 }
@@ -430,6 +432,17 @@ cmd_pptp(const char *cmd __rte_unused, const char *params __rte_unused, struct r
 	pthread_mutex_lock(&dp.tunnels.lock);
 	pptp_telemetry_server(d);
 	rte_tel_data_add_dict_string(d, "enabled", dp.cfg.pptp.enable ? "yes" : "no");
+	pthread_mutex_unlock(&dp.tunnels.lock);
+	return 0;
+}
+
+static int
+cmd_openvpn(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	pthread_mutex_lock(&dp.tunnels.lock);
+	ovpn_server_telemetry(d);
+	rte_tel_data_add_dict_string(d, "enabled", dp.cfg.ovpn.enable ? "yes" : "no");
 	pthread_mutex_unlock(&dp.tunnels.lock);
 	return 0;
 }
@@ -522,8 +535,9 @@ telemetry_init(void)
 		{ "/dpvpn/qos", cmd_qos, "One tunnel's shaper and fq_codel: backlog, drops, marks, sojourn. Parameters: id." },
 		{ "/dpvpn/drops", cmd_drops, "Every drop reason summed over workers and tunnels." },
 		{ "/dpvpn/pptp", cmd_pptp, "PPTP server: control connections, sessions, auth failures, bad messages." },
-		{ "/dpvpn/sessions", cmd_sessions, "PPTP sessions: id, user, peer, address, state, MPPE mode, uptime." },
-		{ "/dpvpn/session", cmd_session, "One PPTP session: tunnel counters, window, PPP and GRE state. Parameters: id." },
+		{ "/dpvpn/sessions", cmd_sessions, "PPTP and OpenVPN sessions: id, user or common name, peer, address, state." },
+		{ "/dpvpn/openvpn", cmd_openvpn, "OpenVPN TLS server: clients, handshakes, TLS failures, renegotiations, bad packets." },
+		{ "/dpvpn/session", cmd_session, "One PPTP or OpenVPN session: tunnel counters, window, protocol state. Parameters: id." },
 	};
 
 	for (unsigned i = 0; i < RTE_DIM(cmds); i++)

@@ -80,20 +80,12 @@ static enum drop_reason
 decap_prepare(const struct ovpn_tunnel *o, struct rte_mbuf *m, uint16_t l4_off, struct aead_op *op,
 	      rte_be16_t *sport)
 {
-	const struct rte_udp_hdr *udp;
 	uint8_t *payload;
-	uint32_t udp_len, len, ct_len;
+	uint32_t len, ct_len;
+	enum drop_reason r = ovpn_udp_payload(m, l4_off, &payload, &len, sport);
 
-	/* Whole datagrams in one segment: the pool's mbufs hold a full MTU. */
-	if (!rte_pktmbuf_is_contiguous(m) || rte_pktmbuf_data_len(m) < l4_off + sizeof(*udp))
-		return DROP_UDP_TRUNCATED;
-	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, l4_off);
-	udp_len = rte_be_to_cpu_16(udp->dgram_len);
-	if (udp_len < sizeof(*udp) || l4_off + udp_len > rte_pktmbuf_data_len(m))
-		return DROP_UDP_TRUNCATED;
-	payload = (uint8_t *)(udp + 1);
-	len = udp_len - sizeof(*udp);
-	*sport = udp->src_port;
+	if (r != DROP_MAX)
+		return r;
 	if (!ovpn_length_ok(len, o->hmac_len))
 		return DROP_OVPN_MALFORMED;
 	ct_len = len - o->hmac_len - OVPN_BLOCK;

@@ -19,6 +19,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "stats.h"
+
 #define OVPN_BLOCK 16                   /* AES block, and the CBC IV */
 #define OVPN_PID_LONG_LEN 8             /* packet-id + time */
 #define OVPN_PING_LEN 16
@@ -81,6 +86,54 @@ ovpn_put_be32(uint8_t *p, uint32_t v)
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+}
+
+/*
+ * When to send a keepalive: after `ticks` in which nothing was sent. mark is
+ * what the sender has numbered so far (a packet-id, with the key id above it
+ * in TLS mode); the ping takes the next one.
+ */
+struct ovpn_keepalive {
+	uint64_t since;                 /* when mark last moved (or we pinged); 0: not yet */
+	uint64_t mark;
+};
+
+static inline bool
+ovpn_keepalive_due(struct ovpn_keepalive *ka, uint64_t mark, uint64_t now, uint64_t ticks)
+{
+	if (mark != ka->mark || ka->since == 0) {
+		/* Something was sent since we last looked: the peer hears from us anyway. */
+		ka->mark = mark;
+		ka->since = now;
+		return false;
+	}
+	if (now - ka->since < ticks)
+		return false;
+	ka->mark = mark + 1; /* the ping's own packet-id */
+	ka->since = now;
+	return true;
+}
+
+/*
+ * The UDP payload of an outside packet at l4_off, whole in the first segment
+ * (the pool's mbufs hold a full MTU); DROP_MAX, or DROP_UDP_TRUNCATED.
+ */
+static inline enum drop_reason
+ovpn_udp_payload(struct rte_mbuf *m, uint16_t l4_off, uint8_t **payload, uint32_t *len, rte_be16_t *sport)
+{
+	const struct rte_udp_hdr *udp;
+	uint32_t udp_len;
+
+	if (!rte_pktmbuf_is_contiguous(m) || rte_pktmbuf_data_len(m) < l4_off + sizeof(*udp))
+		return DROP_UDP_TRUNCATED;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, l4_off);
+	udp_len = rte_be_to_cpu_16(udp->dgram_len);
+	if (udp_len < sizeof(*udp) || l4_off + udp_len > rte_pktmbuf_data_len(m))
+		return DROP_UDP_TRUNCATED;
+	*payload = (uint8_t *)(uintptr_t)(udp + 1);
+	*len = udp_len - sizeof(*udp);
+	*sport = udp->src_port;
+	return DROP_MAX;
 }
 
 /* What a received packet-id time means for the peer's session we know (time 0: none yet). */

@@ -253,16 +253,8 @@ ovpn_keepalive(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room)
 		ovpn_frag_expire(o->frag, now);
 	if (o->keepalive_ticks == 0 || room < OVPN_PING_LEN || o->peer_port == 0)
 		return 0;
-	if (o->tx_pid != o->ka_pid || o->ka_since == 0) {
-		/* Something was sent since we last looked: the peer hears from us anyway. */
-		o->ka_pid = o->tx_pid;
-		o->ka_since = now;
+	if (!ovpn_keepalive_due(&o->ka, o->tx_pid, now, o->keepalive_ticks))
 		return 0;
-	}
-	if (now - o->ka_since < o->keepalive_ticks)
-		return 0;
-	o->ka_pid = o->tx_pid + 1; /* the ping's own packet-id */
-	o->ka_since = now;
 	__atomic_store_n(&o->pings_tx, o->pings_tx + 1, __ATOMIC_RELAXED);
 	memcpy(payload, ovpn_ping_payload, OVPN_PING_LEN);
 	return OVPN_PING_LEN;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "aead.h"
+#include "data_channel.h"
 #include "fragment.h"
 #include "static_key.h"
 #include "tunnel.h"
@@ -29,8 +30,7 @@ struct ovpn_tunnel {
 	uint32_t tx_time;               /* our packet-id time: when we started */
 	uint32_t rx_time;               /* the peer's packet-id time; 0 until its first packet */
 	uint64_t keepalive_ticks;       /* send a ping after this long without sending; 0: never */
-	uint64_t ka_since;              /* when we last saw tx_pid move (or pinged) */
-	uint32_t ka_pid;
+	struct ovpn_keepalive ka;
 	/* Counters (owner writes, telemetry reads relaxed). */
 	uint64_t pings_rx, pings_tx, peer_restarts;
 	/* --fragment framing (fragment = N): a header in every packet, reassembly on receive. */

@@ -496,7 +496,7 @@ raise_fd_limit(unsigned max_connections)
 }
 
 int
-pptp_server_init(const struct pptp_conf *conf, const struct pptp_host *host)
+pptp_server_init(const struct pptp_conf *conf, const struct session_host *host)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PPTP_PORT) };
 	char name[RTE_RING_NAMESIZE];

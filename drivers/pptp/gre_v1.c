@@ -27,10 +27,10 @@
 
 struct rte_ring *pptp_ctl_ring;
 int pptp_ctl_wake = -1;
-static const struct pptp_host *host;
+static const struct session_host *host;
 
 void
-pptp_gre_set_host(const struct pptp_host *h)
+pptp_gre_set_host(const struct session_host *h)
 {
 	host = h;
 }

@@ -50,24 +50,6 @@ struct pptp_conf {
 	struct tunnel template;         /* reorder, mss_clamp, ttl, dscp for every session */
 };
 
-/* What the app gives the driver. */
-struct pptp_host {
-	rte_be32_t local;               /* the outside address (GRE source, TCP 1723) */
-	struct rte_mempool *pool;
-	pthread_mutex_t *lock;          /* the tunnel table's: held while calls change */
-	/* Control thread: puts t in the tunnel table on some lcore (reorder window ready). */
-	int (*session_add)(struct tunnel *t);
-	/* Control thread: routes addr/32 into t. */
-	int (*route_add)(struct tunnel *t, rte_be32_t addr);
-	/*
-	 * Control thread: takes the n sessions out of the table; returns once no
-	 * lcore uses any of them (one grace period for the lot: a mass teardown
-	 * must not hold the table lock for one wait per session).
-	 */
-	void (*sessions_remove)(struct tunnel *const *t, unsigned n);
-	/* Any thread: m (starting at the PPP frame, or empty for an ack) to t's owner, who sends it. */
-	void (*send_frame)(struct tunnel *t, struct rte_mbuf *m);
-};
 
 /* Data-path state of one call, written by the owner lcore unless said otherwise. */
 struct pptp_session {
@@ -104,7 +86,7 @@ struct pptp_session {
 extern const struct tunnel_ops pptp_ops;
 
 /* Control thread (control.c). */
-int pptp_server_init(const struct pptp_conf *c, const struct pptp_host *host);
+int pptp_server_init(const struct pptp_conf *c, const struct session_host *host);
 /* One round: sockets, PPP frames from the lcores, timers. Waits up to timeout_ms for sockets. */
 void pptp_server_poll(int timeout_ms);
 /* Closes every call and connection (Stop-Control-Connection) and frees them. */

@@ -46,7 +46,7 @@ struct pptp_call {
 
 struct pptp_server {
 	const struct pptp_conf *conf;
-	const struct pptp_host *host;
+	const struct session_host *host;
 	int listen_fd;
 	int epoll_fd;                   /* the listening socket, the wake eventfd, every connection */
 	TAILQ_HEAD(, pptp_conn) conns;
@@ -101,7 +101,7 @@ void pptp_call_ppp_input(struct rte_mbuf *m);
 void pptp_tunnel_telemetry(const struct tunnel *t, struct rte_tel_data *d);
 
 /* gre_v1.c: the host the data path sends Reset-Requests through. */
-void pptp_gre_set_host(const struct pptp_host *h);
+void pptp_gre_set_host(const struct session_host *h);
 
 /* control.c */
 void pptp_conn_send_cdn(struct pptp_conn *c, uint16_t call_id, uint8_t result, const char *why);

@@ -42,6 +42,9 @@
 	X(OVPN_REPLAY, "ovpn_replay", "OpenVPN packet-id time of an earlier session of the peer") \
 	X(OVPN_FRAGMENT, "ovpn_fragment", "OpenVPN fragment header or size invalid") \
 	X(OVPN_PEER_UNKNOWN, "ovpn_peer_unknown", "OpenVPN peer_port any: no packet from the client yet") \
+	X(OVPN_BAD_OPCODE, "ovpn_bad_opcode", "OpenVPN opcode not served on the TLS server's port (P_DATA_V1, V1/V3 resets)") \
+	X(OVPN_BAD_KEY_ID, "ovpn_bad_key_id", "OpenVPN data packet names a key id with no key (before the key exchange, or a key long replaced)") \
+	X(OVPN_CONTROL, "ovpn_control", "OpenVPN control packet with no control thread to take it") \
 	X(INNER_NOT_IPV4, "inner_not_ipv4", "tunnel payload is not IPv4 (IPv6, OpenVPN OCC)") \
 	X(CRYPTO_ERROR, "crypto_error", "the crypto engine refused the packet")        \
 	X(PPTP_MALFORMED, "pptp_malformed", "GRE v1 (PPTP) header invalid or payload length beyond the packet") \

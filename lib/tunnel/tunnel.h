@@ -88,6 +88,8 @@ struct tunnel_rx {
 	bool restart;
 };
 
+/* classify verdict: the packet is for the control thread (the exception path takes it). */
+#define TUNNEL_CLASSIFY_PUNT (-2)
 /* late_drop value for a packet the driver consumed (a keepalive): freed, not counted as a drop. */
 #define TUNNEL_RX_CONSUMED (DROP_MAX + 1)
 /* rx_post verdict: the driver kept the mbuf (a control frame for the control thread) or freed it. */
@@ -187,6 +189,31 @@ struct tunnel_ops {
 	/* Adds driver fields to a telemetry dict. */
 	void (*telemetry)(const struct tunnel *t, struct rte_tel_data *d);
 	void (*destroy)(struct tunnel *t);
+};
+
+/*
+ * What the app gives a driver whose control thread makes tunnels at run time
+ * (PPTP calls, OpenVPN TLS clients).
+ */
+struct session_host {
+	rte_be32_t local;               /* the outside address (GRE source, TCP 1723) */
+	struct rte_mempool *pool;
+	pthread_mutex_t *lock;          /* the tunnel table's: held while calls change */
+	/* Control thread: puts t in the tunnel table on some lcore (reorder window ready). */
+	int (*session_add)(struct tunnel *t);
+	/* Control thread: routes addr/32 into t. */
+	int (*route_add)(struct tunnel *t, rte_be32_t addr);
+	/*
+	 * Control thread: takes the n sessions out of the table; returns once no
+	 * lcore uses any of them (one grace period for the lot: a mass teardown
+	 * must not hold the table lock for one wait per session).
+	 */
+	void (*sessions_remove)(struct tunnel *const *t, unsigned n);
+	/* Control thread: returns once every lcore passed a quiescent state (what no tunnel points to any
+	 * more, like replaced keys, may then be freed). */
+	void (*sync)(void);
+	/* Any thread: m (starting at the PPP frame, or empty for an ack) to t's owner, who sends it. */
+	void (*send_frame)(struct tunnel *t, struct rte_mbuf *m);
 };
 
 #define TUNNEL_MAX_ROUTES 64

@@ -42,7 +42,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct rte_mempool *pool;
-static struct pptp_host host;
+static struct session_host host;
 
 /* Frames the data path sent through the host (its Reset-Requests). */
 struct frame {

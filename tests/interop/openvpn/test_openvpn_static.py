@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import Daemon  # noqa: E402
 import netenv  # noqa: E402
+from ovpnenv import client_namespaces, iperf, kill_pidfile, lan, ping, plug, skip_reason, wait_log  # noqa: E402
 
 DPVPN_OUTER, DPVPN_INNER, HOST_INNER = "192.0.2.1", "10.0.0.1", "10.0.0.2"
 CLIENTS = [  # outer address, tunnel address, UDP port
@@ -82,113 +83,6 @@ def openvpn_cmd(work, name, outer, inner, key, port, extra=()):
             "--writepid", os.path.join(work, f"{name}.pid"), "--daemon"]
 
 
-def wait_log(path, text, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if text in open(path, errors="replace").read():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-def kill_pidfile(path):
-    try:
-        pid = int(open(path).read().strip())
-        os.kill(pid, 15)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-    except (OSError, ValueError):
-        pass
-
-
-def iperf(env, ns, server, reverse, seconds):
-    cmd = ["iperf3", "-c", server, "-t", str(seconds), "-J", "--connect-timeout", "3000"]
-    if reverse:
-        cmd.append("-R")
-    r = env.run_in_ns(ns, cmd, check=False, timeout=seconds + 20)
-    try:
-        return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"]
-    except (ValueError, KeyError):
-        return 0.0
-
-
-def ping(env, ns, dst, count, size=0):
-    """ICMP echo with a raw socket (no ping binary needed): answered count."""
-    script = r"""
-import os, socket, struct, sys, time
-dst, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-s.settimeout(1.0)
-s.setsockopt(socket.IPPROTO_IP, 10, 0)  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT: no DF, like ping -M dont
-def csum(b):
-    b += b"\0" * (len(b) & 1)
-    v = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    v = (v >> 16) + (v & 0xffff); v += v >> 16
-    return ~v & 0xffff
-ok, ident = 0, os.getpid() & 0xffff
-for seq in range(n):
-    body = (b"dpvpn-openvpn-%04d" % seq).ljust(size, b"z")
-    h = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
-    s.sendto(struct.pack("!BBHHH", 8, 0, csum(h + body), ident, seq) + body, (dst, 0))
-    end = time.time() + 1.0
-    while time.time() < end:
-        try:
-            d, a = s.recvfrom(2048)
-        except socket.timeout:
-            break
-        ihl = (d[0] & 15) * 4
-        t, c, ck, i, q = struct.unpack("!BBHHH", d[ihl:ihl + 8])
-        if a[0] == dst and t == 0 and i == ident and q == seq and d[ihl + 8:] == body:
-            ok += 1
-            break
-    time.sleep(0.05)
-print(ok)
-"""
-    r = env.run_in_ns(ns, ["/usr/bin/python3", "-c", script, dst, str(count), str(size)], check=False,
-                      timeout=count * 2 + 10)
-    try:
-        return int(r.stdout.strip())
-    except ValueError:
-        return 0
-
-
-def lan(env):
-    """A bridge in its own namespace: dpvpn's outside veth plus one veth per client namespace."""
-    ns = f"dpvpn-ol{env.uid}"
-    netenv.sh(["ip", "netns", "add", ns])
-    env.namespaces.append(ns)
-    env.run_in_ns(ns, ["ip", "link", "add", "br0", "type", "bridge"])
-    env.run_in_ns(ns, ["ip", "link", "set", "br0", "up"])
-    return ns
-
-
-def plug(env, lan_ns, name, host_side=None):
-    """A veth from the lan bridge to a new namespace (or, host_side set, to the root namespace)."""
-    a, b = f"dv{name}{env.uid}", f"dw{name}{env.uid}"
-    netenv.sh(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
-    env.links.append(a)
-    netenv.sh(["ip", "link", "set", b, "netns", lan_ns])
-    env.run_in_ns(lan_ns, ["ip", "link", "set", b, "master", "br0"])
-    env.run_in_ns(lan_ns, ["ip", "link", "set", b, "up"])
-    if host_side:
-        netenv.sh(["sysctl", "-qw", f"net.ipv6.conf.{a}.disable_ipv6=1"], check=False)
-        netenv.sh(["ip", "link", "set", a, "up"])
-        return a
-    ns = f"dpvpn-o{name}{env.uid}"
-    netenv.sh(["ip", "netns", "add", ns])
-    env.namespaces.append(ns)
-    netenv.sh(["ip", "link", "set", a, "netns", ns])
-    env.run_in_ns(ns, ["ip", "link", "set", a, "name", "eth0"])
-    env.run_in_ns(ns, ["ip", "link", "set", "eth0", "up"])
-    env.run_in_ns(ns, ["ip", "link", "set", "lo", "up"])
-    env.run_in_ns(ns, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"], check=False)
-    return ns
-
-
 def start_client(env, work, ns, name, outer, inner, key, port, extra=()):
     env.run_in_ns(ns, openvpn_cmd(work, name, outer, inner, key, port, extra), timeout=20)
 
@@ -198,11 +92,9 @@ def tunnel(dmn, tid):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("needs root: skipped")
-        return 77
-    if shutil.which("openvpn") is None:
-        print("openvpn not installed: skipped")
+    why = skip_reason()
+    if why:
+        print(f"{why}: skipped")
         return 77
     seconds = int(os.environ.get("IPERF_SECONDS", "4"))
     work = tempfile.mkdtemp(prefix="dpvpn-ovpn-")
@@ -215,11 +107,7 @@ def main():
         lan_ns = lan(env)
         outside_if = plug(env, lan_ns, "x", host_side=True)
         all_clients = CLIENTS + [BAD_CLIENT, FRAG_CLIENT, NAT_CLIENT]
-        ns_of = []
-        for i, (outer, _, _) in enumerate(all_clients):
-            ns = plug(env, lan_ns, f"c{i}")
-            env.run_in_ns(ns, ["ip", "addr", "add", outer + "/24", "dev", "eth0"])
-            ns_of.append(ns)
+        ns_of = client_namespaces(env, lan_ns, [c[0] for c in all_clients])
         key = os.path.join(work, "static.key")
         wrong_key = os.path.join(work, "wrong.key")
         for k in (key, wrong_key):

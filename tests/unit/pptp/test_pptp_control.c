@@ -43,7 +43,7 @@ static struct rte_mempool *pool;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pptp_conf conf;
 static struct chap_secrets secrets;
-static struct pptp_host host;
+static struct session_host host;
 static struct sockaddr_in server_addr;
 
 /* What the host saw. */

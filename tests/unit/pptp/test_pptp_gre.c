@@ -256,7 +256,7 @@ host_send_frame(struct tunnel *t, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-static struct pptp_host host;
+static struct session_host host;
 
 struct sess {
 	struct tunnel t;
