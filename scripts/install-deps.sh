@@ -9,7 +9,7 @@ PACKAGES=(
     dpdk dpdk-dev libdpdk-dev libipsec-mb-dev libssl-dev libnuma-dev
     # tests, demo and benchmarks
     python3 python3-scapy python3-matplotlib python3-cryptography tshark iperf3 iproute2 ethtool procps
-    openvpn
+    openvpn openssl
     qemu-system-x86 cpio busybox
 )
 
