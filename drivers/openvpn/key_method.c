@@ -5,6 +5,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
 #include "data_channel.h"
 #include "key_method.h"
 
@@ -99,6 +104,54 @@ ovpn_km2_server_write(uint8_t *out, uint32_t room, const uint8_t random1[OVPN_KM
 		off += n;
 	}
 	return off;
+}
+
+/* TLS 1.0's PRF (P_MD5 xor P_SHA1 over split halves of the secret), through OpenSSL's KDF. */
+static int
+tls1_prf(const uint8_t *secret, size_t secret_len, const uint8_t *seed, size_t seed_len, uint8_t *out,
+	 size_t out_len)
+{
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+	EVP_KDF_CTX *ctx = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"MD5-SHA1", 0),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, (void *)(uintptr_t)secret, secret_len),
+		OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, (void *)(uintptr_t)seed, seed_len),
+		OSSL_PARAM_construct_end(),
+	};
+	int rc = ctx != NULL && EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : -1;
+
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return rc;
+}
+
+int
+ovpn_prf_keys(const struct ovpn_km2_client *c, const uint8_t srv_random1[OVPN_KM2_RANDOM],
+	      const uint8_t srv_random2[OVPN_KM2_RANDOM], const uint8_t client_sid[8], const uint8_t server_sid[8],
+	      uint8_t out[OVPN_KEY_MATERIAL])
+{
+	static const char master_label[] = "OpenVPN master secret", key_label[] = "OpenVPN key expansion";
+	uint8_t seed[sizeof(key_label) - 1 + 2 * OVPN_KM2_RANDOM + 16], master[48];
+	size_t n;
+	int rc;
+
+	/* The label is the seed's start (TLS 1.0: PRF(secret, label, seed) hashes label | seed). */
+	n = sizeof(master_label) - 1;
+	memcpy(seed, master_label, n);
+	memcpy(seed + n, c->random1, OVPN_KM2_RANDOM);
+	memcpy(seed + n + OVPN_KM2_RANDOM, srv_random1, OVPN_KM2_RANDOM);
+	rc = tls1_prf(c->pre_master, sizeof(c->pre_master), seed, n + 2 * OVPN_KM2_RANDOM, master, sizeof(master));
+	n = sizeof(key_label) - 1;
+	memcpy(seed, key_label, n);
+	memcpy(seed + n, c->random2, OVPN_KM2_RANDOM);
+	memcpy(seed + n + OVPN_KM2_RANDOM, srv_random2, OVPN_KM2_RANDOM);
+	memcpy(seed + n + 2 * OVPN_KM2_RANDOM, client_sid, 8);
+	memcpy(seed + n + 2 * OVPN_KM2_RANDOM + 8, server_sid, 8);
+	if (rc == 0)
+		rc = tls1_prf(master, sizeof(master), seed, sizeof(seed), out, OVPN_KEY_MATERIAL);
+	OPENSSL_cleanse(master, sizeof(master));
+	return rc;
 }
 
 bool

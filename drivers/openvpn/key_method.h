@@ -33,6 +33,7 @@
 #define OVPN_IV_PROTO_DATA_V2 (1u << 1)
 #define OVPN_IV_PROTO_REQUEST_PUSH (1u << 2)
 #define OVPN_IV_PROTO_TLS_KEY_EXPORT (1u << 3)
+#define OVPN_IV_PROTO_CC_EXIT_NOTIFY (1u << 7)
 
 struct ovpn_km2_client {
 	uint8_t pre_master[OVPN_KM2_PRE_MASTER];
@@ -50,6 +51,18 @@ int ovpn_km2_client_parse(const uint8_t *buf, uint32_t len, struct ovpn_km2_clie
 /* Writes the server's message into out (room bytes); its length, or 0 when room is too small. */
 uint32_t ovpn_km2_server_write(uint8_t *out, uint32_t room, const uint8_t random1[OVPN_KM2_RANDOM],
 			       const uint8_t random2[OVPN_KM2_RANDOM], const char *options);
+
+/*
+ * Data channel keys the pre-2.5 way (clients without TLS key export): the
+ * TLS 1.0 PRF (MD5 and SHA-1) over key-method 2's randoms,
+ *   master = PRF(pre-master, "OpenVPN master secret" | client random1 | server random1)
+ *   keys   = PRF(master, "OpenVPN key expansion" | client random2 | server random2
+ *                | client session id | server session id)
+ * into OVPN_KEY_MATERIAL bytes laid out as the exporter's. 0 or -1.
+ */
+int ovpn_prf_keys(const struct ovpn_km2_client *c, const uint8_t srv_random1[OVPN_KM2_RANDOM],
+		  const uint8_t srv_random2[OVPN_KM2_RANDOM], const uint8_t client_sid[8], const uint8_t server_sid[8],
+		  uint8_t out[OVPN_KEY_MATERIAL]);
 
 /* One "NAME=value" line of peer-info (lines end in '\n'), copied into out; false when absent. */
 bool ovpn_peer_info_get(const char *peer_info, const char *name, char *out, unsigned size);

@@ -32,6 +32,7 @@ struct ovpn_server_conf {
 	uint32_t keepalive_s;           /* ping every N s (pushed as ping) */
 	uint32_t ping_restart_s;        /* a client silent this long is dropped (pushed as ping-restart) */
 	uint32_t hand_window_s;         /* a key exchange must finish within this */
+	bool tls_ekm;                   /* data keys from the TLS exporter when the client offers it */
 	uint32_t max_clients;
 	uint16_t mtu;                   /* tun-mtu: the largest inner packet to a client */
 	struct pkt_prefix push_routes[OVPN_MAX_PUSH_ROUTES];

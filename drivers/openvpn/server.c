@@ -68,6 +68,7 @@ struct ovpn_ks {
 	uint32_t plain_len;
 	uint8_t plain[PLAIN_MAX];
 	struct ovpn_km2_client km2;
+	uint8_t srv_random[2 * OVPN_KM2_RANDOM]; /* ours in key-method 2: random1 | random2 */
 };
 
 struct ovpn_client {
@@ -80,6 +81,7 @@ struct ovpn_client {
 	uint32_t peer_id;
 	char cn[64];
 	int algo;                       /* negotiated data cipher, -1 before PUSH_REPLY */
+	bool ekm;                       /* keys from the TLS exporter, else the TLS 1.0 PRF (pre-2.5 clients) */
 	uint32_t key_gen;               /* key sets made so far */
 	bool pushed;
 	bool dead;
@@ -338,8 +340,12 @@ derive_keys(struct ovpn_client *c, struct ovpn_ks *ks)
 	uint8_t material[OVPN_KEY_MATERIAL];
 	struct ovpn_dkey *k = NULL;
 
-	if (SSL_export_keying_material(ks->ssl, material, sizeof(material), OVPN_EKM_LABEL,
-				       strlen(OVPN_EKM_LABEL), NULL, 0, 0) == 1)
+	int ok = c->ekm ? SSL_export_keying_material(ks->ssl, material, sizeof(material), OVPN_EKM_LABEL,
+						    strlen(OVPN_EKM_LABEL), NULL, 0, 0) == 1
+			: ovpn_prf_keys(&ks->km2, ks->srv_random, ks->srv_random + OVPN_KM2_RANDOM, c->remote_sid,
+					c->sid, material) == 0;
+
+	if (ok)
 		k = ovpn_dkey_new((enum aead_algo)c->algo, ks->key_id, ++c->key_gen, material, true);
 	OPENSSL_cleanse(material, sizeof(material));
 	return k;
@@ -401,6 +407,7 @@ session_new(struct ovpn_client *c, struct ovpn_dkey *k)
 	s->last_rx_tsc = clock_now();
 	snprintf(s->common_name, sizeof(s->common_name), "%s", c->cn);
 	snprintf(s->cipher, sizeof(s->cipher), "%s", ovpn_cipher_name((enum aead_algo)c->algo));
+	s->key_derivation = c->ekm ? "tls-ekm" : "prf";
 	s->vaddr = c->vaddr;
 	s->key_started_ms = now_ms();
 	return t;
@@ -436,8 +443,9 @@ static void
 push_reply(struct ovpn_client *c, struct ovpn_ks *ks)
 {
 	const struct ovpn_server_conf *conf = srv.conf;
-	char reply[1024], a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], proto[16];
+	char reply[1024], a[INET_ADDRSTRLEN], m[INET_ADDRSTRLEN], v[16];
 	struct ovpn_dkey *k;
+	uint32_t proto;
 	struct tunnel *t;
 	int rc;
 
@@ -448,14 +456,14 @@ push_reply(struct ovpn_client *c, struct ovpn_ks *ks)
 		client_close(c, "no common data cipher");
 		return;
 	}
-	if (!ovpn_peer_info_get(ks->km2.peer_info, "IV_PROTO", proto, sizeof(proto)) ||
-	    !((uint32_t)atoi(proto) & OVPN_IV_PROTO_TLS_KEY_EXPORT) ||
-	    !((uint32_t)atoi(proto) & OVPN_IV_PROTO_DATA_V2)) {
+	proto = ovpn_peer_info_get(ks->km2.peer_info, "IV_PROTO", v, sizeof(v)) ? (uint32_t)atoi(v) : 0;
+	if (!(proto & OVPN_IV_PROTO_DATA_V2)) {
 		srv.refused_cipher++;
-		ks_send_text(ks, "AUTH_FAILED,client lacks TLS key export or DATA_V2 (openvpn 2.5 or later needed)");
-		client_close(c, "client without tls-ekm or DATA_V2");
+		ks_send_text(ks, "AUTH_FAILED,client lacks DATA_V2 (peer-id): openvpn 2.4 or later needed");
+		client_close(c, "client without DATA_V2");
 		return;
 	}
+	c->ekm = conf->tls_ekm && (proto & OVPN_IV_PROTO_TLS_KEY_EXPORT);
 	c->vaddr = pool_alloc();
 	k = c->vaddr != 0 ? derive_keys(c, ks) : NULL;
 	t = k != NULL ? session_new(c, k) : NULL;
@@ -496,21 +504,26 @@ push_reply(struct ovpn_client *c, struct ovpn_ks *ks)
 		ipv4_str(conf->dns[i], a);
 		append(reply, sizeof(reply), ",dhcp-option DNS %s", a);
 	}
-	append(reply, sizeof(reply), ",peer-id %u,cipher %s,protocol-flags cc-exit tls-ekm,tun-mtu %u", c->peer_id,
-	       ovpn_cipher_name((enum aead_algo)c->algo), conf->mtu);
+	append(reply, sizeof(reply), ",peer-id %u,cipher %s", c->peer_id, ovpn_cipher_name((enum aead_algo)c->algo));
+	/* As openvpn's own server: protocol-flags only to clients that know it (2.6 sets CC_EXIT_NOTIFY). */
+	if (proto & OVPN_IV_PROTO_CC_EXIT_NOTIFY)
+		append(reply, sizeof(reply), ",protocol-flags cc-exit%s", c->ekm ? " tls-ekm" : "");
+	else if (c->ekm)
+		append(reply, sizeof(reply), ",key-derivation tls-ekm");
+	append(reply, sizeof(reply), ",tun-mtu %u", conf->mtu);
 	ks_send_text(ks, reply);
 	c->pushed = true;
 	srv.clients_up++;
 	ipv4_str(c->vaddr, a);
-	ovpn_log("%s: up, address %s, peer-id %u, cipher %s, session %u", client_name(c), a, c->peer_id,
-		 ovpn_cipher_name((enum aead_algo)c->algo), t->id);
+	ovpn_log("%s: up, address %s, peer-id %u, cipher %s, keys from %s, session %u", client_name(c), a,
+		 c->peer_id, ovpn_cipher_name((enum aead_algo)c->algo), c->ekm ? "tls-ekm" : "prf", t->id);
 }
 
 /* The client's key-method 2 message arrived: answer with ours; a renegotiation's keys go in now. */
 static void
 key_exchange(struct ovpn_client *c, struct ovpn_ks *ks)
 {
-	uint8_t msg[4 + 1 + 2 * OVPN_KM2_RANDOM + 2 + OVPN_OPTIONS_MAX + 4], r[2 * OVPN_KM2_RANDOM];
+	uint8_t msg[4 + 1 + 2 * OVPN_KM2_RANDOM + 2 + OVPN_OPTIONS_MAX + 6];
 	char options[OVPN_OPTIONS_MAX];
 	char *role = strstr(ks->km2.options, ",tls-client");
 	struct ovpn_dkey *k;
@@ -523,11 +536,11 @@ key_exchange(struct ovpn_client *c, struct ovpn_ks *ks)
 	} else {
 		snprintf(options, sizeof(options), "V4,dev-type tun,tls-server");
 	}
-	if (RAND_bytes(r, sizeof(r)) != 1) {
+	if (RAND_bytes(ks->srv_random, sizeof(ks->srv_random)) != 1) {
 		client_close(c, "no random bytes");
 		return;
 	}
-	len = ovpn_km2_server_write(msg, sizeof(msg), r, r + OVPN_KM2_RANDOM, options);
+	len = ovpn_km2_server_write(msg, sizeof(msg), ks->srv_random, ks->srv_random + OVPN_KM2_RANDOM, options);
 	if (len == 0 || SSL_write(ks->ssl, msg, (int)len) != (int)len) {
 		client_close(c, "cannot write the key exchange");
 		return;
@@ -1044,6 +1057,7 @@ ovpn_server_sessions(struct rte_tel_data *d)
 		ipv4_str(c->vaddr, a);
 		rte_tel_data_add_dict_string(e, "address", a);
 		rte_tel_data_add_dict_string(e, "cipher", c->algo >= 0 ? ovpn_cipher_name((enum aead_algo)c->algo) : "-");
+		rte_tel_data_add_dict_string(e, "key_derivation", c->algo < 0 ? "-" : c->ekm ? "tls-ekm" : "prf");
 		rte_tel_data_add_dict_u64(e, "peer_id", c->peer_id);
 		rte_tel_data_add_dict_u64(e, "tunnel", c->t != NULL ? c->t->id : 0);
 		rte_tel_data_add_dict_u64(e, "key_id", c->ks[c->cur].key_id);

@@ -127,6 +127,8 @@ ovpn_server_conf_parse(struct ovpn_server_conf *c, const struct tunnel_conf *tc)
 	if (tunnel_conf_uint(tc, "hand_window", 60, 5, 3600, &u) < 0)
 		return -1;
 	c->hand_window_s = (uint32_t)u;
+	if (tunnel_conf_bool(tc, "tls_ekm", true, &c->tls_ekm) < 0)
+		return -1;
 	if (tunnel_conf_uint(tc, "max_clients", 1024, 1, 65535, &u) < 0)
 		return -1;
 	c->max_clients = (uint32_t)u;

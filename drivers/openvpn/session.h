@@ -66,6 +66,7 @@ struct ovpn_session {
 	/* the control thread's, for telemetry: set before the session is in the table, or atomically */
 	char common_name[64];
 	char cipher[24];
+	const char *key_derivation;     /* "tls-ekm" or "prf" */
 	rte_be32_t vaddr;
 	uint64_t key_started_ms;        /* when the newest key was installed (monotonic ms) */
 	uint32_t renegotiations;

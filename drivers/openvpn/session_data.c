@@ -398,6 +398,7 @@ tls_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "mode", "tls");
 	rte_tel_data_add_dict_string(d, "common_name", s->common_name);
 	rte_tel_data_add_dict_string(d, "cipher", s->cipher);
+	rte_tel_data_add_dict_string(d, "key_derivation", s->key_derivation != NULL ? s->key_derivation : "-");
 	pkt_format_ipv4(s->vaddr, a, sizeof(a));
 	rte_tel_data_add_dict_string(d, "address", a);
 	rte_tel_data_add_dict_u64(d, "key_age_s", (now_ms - __atomic_load_n(&s->key_started_ms, __ATOMIC_RELAXED)) / 1000);

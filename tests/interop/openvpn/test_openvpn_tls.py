@@ -12,7 +12,9 @@ namespace through the tunnel; iperf3 moves data both ways, and with all three at
 with a revoked certificate and one from a foreign CA are refused (tls_failures, no session); a
 client renegotiating every 10 s keeps answering pings across several renegotiations, and the
 tunnel moved to the new keys; a client that exits with explicit-exit-notify is closed at once
-(EXIT over the control channel); telemetry names each client's common name; no mbuf leaked.
+(EXIT over the control channel); 12 more clients come up at once, each with its own address;
+with `tls_ekm = no` a client gets keys from the TLS 1.0 PRF and pings; telemetry names each
+client's common name; no mbuf leaked.
 Prints the iperf3 figures.
 
 Needs root. Exit 77 (skip) when not root or openvpn is missing.
@@ -43,6 +45,8 @@ CLIENTS = [
 ]
 CIPHERS = {"c0": "AES-256-GCM", "c1": "AES-128-GCM", "c2": "CHACHA20-POLY1305"}
 REFUSED = [("r0", "revoked", "192.0.2.5", []), ("r1", "foreign", "192.0.2.6", [])]
+# Many at once: each in its own namespace (its own tun and routes), all with one certificate.
+MANY = [(f"m{i}", "client2", f"192.0.2.{20 + i}", []) for i in range(12)]
 
 CONFIG = """
 [dpvpn]
@@ -121,12 +125,14 @@ def main():
         env.run_in_ns(inside.ns, ["iperf3", "-s", "-D"])
         lan_ns = lan(env)
         outside_if = plug(env, lan_ns, "x", host_side=True)
-        ns_list = client_namespaces(env, lan_ns, [c[2] for c in CLIENTS + REFUSED])
-        ns_of = {c[0]: ns for c, ns in zip(CLIENTS + REFUSED, ns_list)}
+        everyone = CLIENTS + REFUSED + MANY
+        ns_list = client_namespaces(env, lan_ns, [c[2] for c in everyone])
+        ns_of = {c[0]: ns for c, ns in zip(everyone, ns_list)}
         cfg = os.path.join(work, "dpvpn.ini")
+        config = CONFIG.format(outside=outside_if, inside=inside.host_if, dpvpn_outer=DPVPN_OUTER,
+                               dpvpn_inner=DPVPN_INNER, pool=POOL, uid=env.uid)
         with open(cfg, "w") as f:
-            f.write(CONFIG.format(outside=outside_if, inside=inside.host_if, dpvpn_outer=DPVPN_OUTER,
-                                  dpvpn_inner=DPVPN_INNER, pool=POOL, uid=env.uid))
+            f.write(config)
         dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
         dmn.start()
 
@@ -140,8 +146,10 @@ def main():
                 print(log_of(work, name)[-3000:])
         for name, cert, _, _ in CLIENTS:
             s = session_of(dmn, cert)
-            check(s is not None and s["cipher"] == CIPHERS[name] and s["state"] == "up",
-                  f"{name}: session for CN {cert} with {CIPHERS[name]} ({s and s.get('cipher')})")
+            check(s is not None and s["cipher"] == CIPHERS[name] and s["state"] == "up" and
+                  s["key_derivation"] == "tls-ekm",
+                  f"{name}: session for CN {cert} with {CIPHERS[name]}, keys from the TLS exporter "
+                  f"({s and s.get('cipher')}, {s and s.get('key_derivation')})")
             log = log_of(work, name)
             check(f"Data Channel: cipher '{CIPHERS[name]}'" in log or f"'{CIPHERS[name]}'" in log,
                   f"{name}: the client reports data cipher {CIPHERS[name]}")
@@ -211,6 +219,45 @@ def main():
         check(session_of(dmn, "client3") is None and srv["exits"] == exits + 1,
               f"c2 exited: its session closed at once (exits {exits} -> {srv['exits']})")
 
+        # Many clients at once: all come up with their own address and peer-id, and all ping.
+        t0 = time.time()
+        for name, cert, outer, extra in MANY:
+            names.append(name)
+            env.run_in_ns(ns_of[name], client_cmd(work, name, cert, outer, extra), timeout=20)
+        up = [wait_log(os.path.join(work, f"{name}.log"), "Initialization Sequence Completed", 40)
+              for name, _, _, _ in MANY]
+        took = time.time() - t0
+        answered = [ping(env, ns_of[name], HOST_INNER, 3) for name, _, _, _ in MANY]
+        srv = dmn.query("/dpvpn/openvpn")
+        check(all(up), f"{sum(up)}/{len(MANY)} more clients up at once in {took:.1f} s")
+        check(sum(answered) >= 3 * len(MANY) - 1, f"they answered {sum(answered)}/{3 * len(MANY)} pings")
+        check(srv["clients"] == len(MANY) + 2, f"{srv['clients']} clients connected ({len(MANY)} + c0, c1)")
+        addrs = {v["address"] for k, v in dmn.query("/dpvpn/sessions").items() if k.startswith("ovpn_")}
+        check(len(addrs) == srv["clients"], f"{len(addrs)} distinct addresses for {srv['clients']} clients")
+
+        for n in names:
+            kill_pidfile(os.path.join(work, f"{n}.pid"))
+        names = []
+        dmn.stop()
+        leaked = dmn.mbufs_in_use_after_shutdown()
+        check(leaked == 0, f"mbufs in use after shutdown: {leaked}")
+        dmn = None
+
+        # Pre-2.5 key derivation (the TLS 1.0 PRF): what a client gets when the exporter is off.
+        with open(cfg, "w") as f:
+            f.write(config + "tls_ekm = no\n")
+        dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
+        dmn.start()
+        os.unlink(os.path.join(work, "c1.log"))
+        names.append("c1")
+        env.run_in_ns(ns_of["c1"], client_cmd(work, "c1", "client2", CLIENTS[1][2], CLIENTS[1][3]), timeout=20)
+        check(wait_log(os.path.join(work, "c1.log"), "Initialization Sequence Completed", 30),
+              "c1 up with keys from the TLS 1.0 PRF")
+        ping(env, ns_of["c1"], HOST_INNER, 1)
+        got = ping(env, ns_of["c1"], HOST_INNER, 10)
+        s1 = session_of(dmn, "client2")
+        check(got == 10 and s1 is not None and s1["key_derivation"] == "prf",
+              f"c1 with PRF keys: 10/10 pings (got {got}, {s1 and s1.get('key_derivation')})")
         for n in names:
             kill_pidfile(os.path.join(work, f"{n}.pid"))
         names = []

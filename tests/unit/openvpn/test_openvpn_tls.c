@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
@@ -242,6 +243,76 @@ test_key_method(void)
 	CHECK_EQ(ovpn_cipher_parse("chacha20-poly1305"), AEAD_CHACHA20_POLY1305);
 	CHECK_EQ(ovpn_cipher_parse("AES-256-CBC"), -1);
 	free(c);
+}
+
+/* RFC 2246 5: P_hash(secret, seed) = HMAC(secret, A(1) | seed) | HMAC(secret, A(2) | seed) | ... */
+static void
+p_hash(const EVP_MD *md, const uint8_t *secret, int slen, const uint8_t *seed, size_t seed_len, uint8_t *out,
+       size_t len)
+{
+	uint8_t a[64], block[64], buf[64 + 256];
+	unsigned alen, blen;
+
+	HMAC(md, secret, slen, seed, seed_len, a, &alen);
+	for (size_t off = 0; off < len; off += blen) {
+		memcpy(buf, a, alen);
+		memcpy(buf + alen, seed, seed_len);
+		HMAC(md, secret, slen, buf, alen + seed_len, block, &blen);
+		for (size_t i = 0; i < blen && off + i < len; i++)
+			out[off + i] ^= block[i];
+		HMAC(md, secret, slen, a, alen, a, &alen);
+	}
+}
+
+/* TLS 1.0 PRF: P_MD5 over the secret's first half xor P_SHA1 over its second (halves share a byte if odd). */
+static void
+prf10(const uint8_t *secret, int slen, const char *label, const uint8_t *seed, size_t seed_len, uint8_t *out,
+      size_t len)
+{
+	uint8_t ls[256];
+	int half = (slen + 1) / 2;
+
+	memcpy(ls, label, strlen(label));
+	memcpy(ls + strlen(label), seed, seed_len);
+	memset(out, 0, len);
+	p_hash(EVP_md5(), secret, half, ls, strlen(label) + seed_len, out, len);
+	p_hash(EVP_sha1(), secret + slen - half, half, ls, strlen(label) + seed_len, out, len);
+}
+
+static void
+test_prf(void)
+{
+	struct ovpn_km2_client c;
+	uint8_t r1[32], r2[32], csid[8], ssid[8], got[256], master[48], seed[80], want[256];
+
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < 48; i++)
+		c.pre_master[i] = (uint8_t)(i * 7 + 1);
+	for (int i = 0; i < 32; i++) {
+		c.random1[i] = (uint8_t)(i + 100);
+		c.random2[i] = (uint8_t)(i + 150);
+		r1[i] = (uint8_t)(200 - i);
+		r2[i] = (uint8_t)(i * 3);
+	}
+	for (int i = 0; i < 8; i++) {
+		csid[i] = (uint8_t)(0xc0 + i);
+		ssid[i] = (uint8_t)(0x50 + i);
+	}
+	CHECK_EQ(ovpn_prf_keys(&c, r1, r2, csid, ssid, got), 0);
+	/* The same derivation spelled out with HMAC-MD5 and HMAC-SHA1 (openvpn's ssl.c order). */
+	memcpy(seed, c.random1, 32);
+	memcpy(seed + 32, r1, 32);
+	prf10(c.pre_master, 48, "OpenVPN master secret", seed, 64, master, sizeof(master));
+	memcpy(seed, c.random2, 32);
+	memcpy(seed + 32, r2, 32);
+	memcpy(seed + 64, csid, 8);
+	memcpy(seed + 72, ssid, 8);
+	prf10(master, 48, "OpenVPN key expansion", seed, 80, want, sizeof(want));
+	CHECK(memcmp(got, want, sizeof(want)) == 0);
+	/* Every input matters: a session id byte changes the keys. */
+	ssid[7] ^= 1;
+	CHECK_EQ(ovpn_prf_keys(&c, r1, r2, csid, ssid, got), 0);
+	CHECK(memcmp(got, want, sizeof(want)) != 0);
 }
 
 /* ---- the data path, against OpenSSL ---- */
@@ -486,6 +557,7 @@ main(void)
 	test_control_packets();
 	test_reliable();
 	test_key_method();
+	test_prf();
 	if (test_eal_init("0") < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		return 1;
