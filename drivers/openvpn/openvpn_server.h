@@ -26,6 +26,7 @@ struct ovpn_server_conf {
 	uint16_t port;
 	char tap[16];
 	char ca[PATH_MAX], cert[PATH_MAX], key[PATH_MAX], crl[PATH_MAX]; /* crl: "" when none */
+	char key_log[PATH_MAX];         /* "": off; else every data key is appended there (debugging, benchmarks) */
 	struct pkt_prefix pool;         /* clients' addresses; the first is the server's (route-gateway) */
 	enum aead_algo ciphers[3];      /* data_ciphers, in our order of preference */
 	unsigned nb_ciphers;

@@ -98,6 +98,7 @@ struct ovpn_server {
 	const struct session_host *host;
 	SSL_CTX *ctx;
 	int fd, epfd;
+	FILE *key_log;                  /* [openvpn_server] key_log, or NULL */
 	TAILQ_HEAD(, ovpn_client) clients;
 	unsigned nb_clients;
 	struct ovpn_client *hash[HASH_BUCKETS];
@@ -334,6 +335,25 @@ ks_send_text(struct ovpn_ks *ks, const char *msg)
 
 /* ---- keys and the data path ---- */
 
+/*
+ * key_log: one line per data key, like SSLKEYLOGFILE: whoever reads the file
+ * can decrypt the session (debugging captures, feeding benchmarks). Off by default.
+ */
+static void
+key_log(const struct ovpn_client *c, uint8_t key_id, const uint8_t material[OVPN_KEY_MATERIAL])
+{
+	char a[INET_ADDRSTRLEN];
+
+	pkt_format_ipv4(c->vaddr, a, sizeof(a));
+	fprintf(srv.key_log, "peer_id=%u key_id=%u cipher=%s client=%s:%u address=%s cn=%s material=", c->peer_id,
+		key_id, ovpn_cipher_name((enum aead_algo)c->algo), inet_ntoa(c->sa.sin_addr), ntohs(c->sa.sin_port),
+		a, c->cn);
+	for (unsigned i = 0; i < OVPN_KEY_MATERIAL; i++)
+		fprintf(srv.key_log, "%02x", material[i]);
+	fprintf(srv.key_log, "\n");
+	fflush(srv.key_log);
+}
+
 static struct ovpn_dkey *
 derive_keys(struct ovpn_client *c, struct ovpn_ks *ks)
 {
@@ -347,6 +367,8 @@ derive_keys(struct ovpn_client *c, struct ovpn_ks *ks)
 
 	if (ok)
 		k = ovpn_dkey_new((enum aead_algo)c->algo, ks->key_id, ++c->key_gen, material, true);
+	if (k != NULL && srv.key_log != NULL)
+		key_log(c, ks->key_id, material);
 	OPENSSL_cleanse(material, sizeof(material));
 	return k;
 }
@@ -914,7 +936,9 @@ ctx_init(const struct ovpn_server_conf *conf)
 int
 ovpn_server_init(const struct ovpn_server_conf *conf, const struct session_host *host)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(conf->port) };
+	/* Bound to the outside address: replies leave from the address clients sent to. */
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(conf->port),
+				  .sin_addr.s_addr = host->local };
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	srv.conf = conf;
@@ -932,6 +956,17 @@ ovpn_server_init(const struct ovpn_server_conf *conf, const struct session_host 
 		fprintf(stderr, "dpvpn: [openvpn_server] port: cannot bind UDP %u: %s\n", conf->port,
 			strerror(errno));
 		return -1;
+	}
+	if (conf->key_log[0] != '\0') {
+		int kfd = open(conf->key_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		srv.key_log = kfd >= 0 ? fdopen(kfd, "a") : NULL;
+		if (srv.key_log == NULL) {
+			fprintf(stderr, "dpvpn: [openvpn_server] key_log: cannot open '%s': %s\n", conf->key_log,
+				strerror(errno));
+			return -1;
+		}
+		ovpn_log("WARNING: data keys are written to %s (key_log)", conf->key_log);
 	}
 	srv.epfd = epoll_create1(EPOLL_CLOEXEC);
 	ev.data.fd = srv.fd;
@@ -998,6 +1033,9 @@ ovpn_server_fini(void)
 	srv.fd = srv.epfd = -1;
 	SSL_CTX_free(srv.ctx);
 	srv.ctx = NULL;
+	if (srv.key_log != NULL)
+		fclose(srv.key_log);
+	srv.key_log = NULL;
 	free(srv.pool_used);
 	free(srv.by_peer_id);
 	srv.pool_used = NULL;

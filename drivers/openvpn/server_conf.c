@@ -107,6 +107,17 @@ ovpn_server_conf_parse(struct ovpn_server_conf *c, const struct tunnel_conf *tc)
 	    parse_path(tc, "key", c->enable, c->key, sizeof(c->key)) < 0 ||
 	    parse_path(tc, "crl", false, c->crl, sizeof(c->crl)) < 0)
 		return -1;
+	v = tc->get(tc, "key_log");
+	if (v != NULL) {
+		/* Relative to the configuration file's folder, like the PEM files; made at start. */
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", tc->file != NULL ? tc->file : ".");
+		if (v[0] == '/' || tc->file == NULL)
+			snprintf(c->key_log, sizeof(c->key_log), "%s", v);
+		else
+			snprintf(c->key_log, sizeof(c->key_log), "%s/%s", dirname(dir), v);
+	}
 	v = tc->get(tc, "pool");
 	if (v == NULL && c->enable)
 		return tc->error(tc, "pool", "missing (the clients' addresses, e.g. 10.8.0.0/24)");

@@ -73,6 +73,7 @@ push_routes = 10.0.0.0/24
 keepalive = 2
 ping_restart = 20
 reorder_adaptive = yes
+key_log = keys.log
 """
 
 check = Checks("interop-openvpn-tls", verbose=True)
@@ -160,6 +161,16 @@ def main():
                 print("sessions:", dmn.query("/dpvpn/sessions"))
                 print("drops:", {k: v for k, v in dmn.query("/dpvpn/drops").items() if v})
                 print("tunnels:", dmn.query("/dpvpn/tunnels"))
+
+        # key_log: one line per data key, naming the session's peer-id, address and common name.
+        lines = open(os.path.join(work, "keys.log")).read().splitlines()
+        logged = {dict(kv.split("=", 1) for kv in line.split())["cn"]: dict(kv.split("=", 1) for kv in line.split())
+                  for line in lines}
+        for name, cert, _, _ in CLIENTS:
+            s, k = session_of(dmn, cert), logged.get(cert)
+            check(k is not None and s is not None and int(k["peer_id"]) == s["peer_id"] and
+                  k["address"] == s["address"] and k["cipher"] == CIPHERS[name] and len(k["material"]) == 512,
+                  f"{name}: key_log line with its peer-id, address, cipher and 256 bytes of key material")
 
         # Refused certificates: no session, counted as TLS failures.
         time.sleep(3)
