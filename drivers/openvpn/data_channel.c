@@ -113,26 +113,26 @@ status_reason(int status)
  * either way; the fragment that completes a datagram carries the datagram on,
  * copied into m (a fragment is never longer than the datagram).
  */
-static enum drop_reason
-defragment(struct ovpn_tunnel *o, struct rte_mbuf *m, uint32_t hdr, const uint8_t *data, uint32_t len,
+static void
+defragment(struct ovpn_frag *f, struct rte_mbuf *m, uint32_t hdr, const uint8_t *data, uint32_t len,
 	   struct tunnel_rx *rx)
 {
 	const uint8_t *whole;
 	uint32_t whole_len;
 
-	switch (ovpn_frag_input(o->frag, hdr, data, len, clock_now(), &whole, &whole_len)) {
+	switch (ovpn_frag_input(f, hdr, data, len, clock_now(), &whole, &whole_len)) {
 	case OVPN_FRAG_HELD:
 		rx->late_drop = TUNNEL_RX_CONSUMED;
-		return DROP_MAX;
+		return;
 	case OVPN_FRAG_BAD:
 		rx->late_drop = 1 + DROP_OVPN_FRAGMENT;
-		return DROP_MAX;
+		return;
 	case OVPN_FRAG_DONE:
 		break;
 	}
 	if (whole_len > (uint32_t)m->buf_len - RTE_PKTMBUF_HEADROOM) {
 		rx->late_drop = 1 + DROP_TOO_BIG;
-		return DROP_MAX;
+		return;
 	}
 	m->data_off = RTE_PKTMBUF_HEADROOM;
 	m->data_len = (uint16_t)whole_len;
@@ -140,7 +140,26 @@ defragment(struct ovpn_tunnel *o, struct rte_mbuf *m, uint32_t hdr, const uint8_
 	memcpy(rte_pktmbuf_mtod(m, uint8_t *), whole, whole_len);
 	if (whole_len == 0 || rte_pktmbuf_mtod(m, const uint8_t *)[0] >> 4 != 4)
 		rx->late_drop = 1 + DROP_INNER_NOT_IPV4;
-	return DROP_MAX;
+}
+
+bool
+ovpn_frag_receive(struct ovpn_frag *f, struct rte_mbuf *m, uint8_t **inner, uint32_t *inner_len,
+		  struct tunnel_rx *rx)
+{
+	uint32_t hdr;
+
+	if (*inner_len < OVPN_FRAG_HDR_LEN) {
+		/* Authentic but too short: its packet-id is still used up. */
+		rx->late_drop = 1 + DROP_OVPN_FRAGMENT;
+		return false;
+	}
+	hdr = ovpn_get_be32(*inner);
+	*inner += OVPN_FRAG_HDR_LEN;
+	*inner_len -= OVPN_FRAG_HDR_LEN;
+	if ((hdr & 3) == OVPN_FRAG_WHOLE)
+		return true;
+	defragment(f, m, hdr, *inner, *inner_len, rx);
+	return false;
 }
 
 /* After a good HMAC and decryption: padding, packet-id, keepalives, and the strip. */
@@ -171,20 +190,8 @@ decap_complete(struct ovpn_tunnel *o, struct rte_mbuf *m, const struct aead_op *
 	rx->has_seq = true;
 	inner = plain + OVPN_PID_LONG_LEN;
 	inner_len = ct_len - pad - OVPN_PID_LONG_LEN;
-	if (o->fragment != 0) {
-		uint32_t hdr;
-
-		if (inner_len < OVPN_FRAG_HDR_LEN) {
-			/* Authentic but too short: its packet-id is still used up. */
-			rx->late_drop = 1 + DROP_OVPN_FRAGMENT;
-			return DROP_MAX;
-		}
-		hdr = ovpn_get_be32(inner);
-		inner += OVPN_FRAG_HDR_LEN;
-		inner_len -= OVPN_FRAG_HDR_LEN;
-		if ((hdr & 3) != OVPN_FRAG_WHOLE)
-			return defragment(o, m, hdr, inner, inner_len, rx);
-	}
+	if (o->fragment != 0 && !ovpn_frag_receive(o->frag, m, &inner, &inner_len, rx))
+		return DROP_MAX;
 	/* Keepalives and non-IPv4 payloads still pass the window: their packet-ids are used up. */
 	if (ovpn_is_ping(inner, inner_len)) {
 		__atomic_store_n(&o->pings_rx, o->pings_rx + 1, __ATOMIC_RELAXED);

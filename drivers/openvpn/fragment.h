@@ -58,6 +58,17 @@ enum ovpn_frag_result {
 enum ovpn_frag_result ovpn_frag_input(struct ovpn_frag *f, uint32_t hdr, const uint8_t *data,
 				      uint32_t len, uint64_t now, const uint8_t **out, uint32_t *out_len);
 
+/*
+ * With --fragment on, after decryption, *inner at the fragment header: true
+ * for a whole packet (*inner, *inner_len now past the header); false when m
+ * was a fragment: filed, and rx->late_drop says what leaves the window (the
+ * fragment that completes a datagram carries it on in m). data_channel.c.
+ */
+struct rte_mbuf;
+struct tunnel_rx;
+bool ovpn_frag_receive(struct ovpn_frag *f, struct rte_mbuf *m, uint8_t **inner, uint32_t *inner_len,
+		       struct tunnel_rx *rx);
+
 /* Gives up datagrams older than the TTL; returns how many. */
 unsigned ovpn_frag_expire(struct ovpn_frag *f, uint64_t now);
 

@@ -36,6 +36,7 @@ struct ovpn_server_conf {
 	bool tls_ekm;                   /* data keys from the TLS exporter when the client offers it */
 	uint32_t max_clients;
 	uint16_t mtu;                   /* tun-mtu: the largest inner packet to a client */
+	uint16_t fragment;              /* --fragment N of every client: 0 off */
 	struct pkt_prefix push_routes[OVPN_MAX_PUSH_ROUTES];
 	unsigned nb_push_routes;
 	rte_be32_t dns[2];

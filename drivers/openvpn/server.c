@@ -432,6 +432,18 @@ session_new(struct ovpn_client *c, struct ovpn_dkey *k)
 	s->key_derivation = c->ekm ? "tls-ekm" : "prf";
 	s->vaddr = c->vaddr;
 	s->key_started_ms = now_ms();
+	if (srv.conf->fragment != 0) {
+		/* Every packet then carries a fragment header; the MTU keeps what we send whole within N. */
+		s->frag = calloc(1, sizeof(*s->frag));
+		if (s->frag == NULL) {
+			rte_free(t);
+			return NULL;
+		}
+		s->frag->ttl_ticks = clock_ms_to_ticks(OVPN_FRAG_TTL_MS);
+		s->fragment = srv.conf->fragment;
+		t->overhead = (uint16_t)(t->overhead + OVPN_FRAG_HDR_LEN);
+		t->mtu = (uint16_t)RTE_MIN(t->mtu, srv.conf->fragment - OVPN_AEAD_HDR - OVPN_FRAG_HDR_LEN);
+	}
 	return t;
 }
 

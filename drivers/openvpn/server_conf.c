@@ -5,7 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fragment.h"
 #include "key_method.h"
+#include "session.h"
 #include "openvpn_server.h"
 
 /* A file key, relative to the configuration file's folder; required says whether it may be absent. */
@@ -146,5 +148,10 @@ ovpn_server_conf_parse(struct ovpn_server_conf *c, const struct tunnel_conf *tc)
 	if (tunnel_conf_uint(tc, "mtu", 1500, 576, 9000, &u) < 0)
 		return -1;
 	c->mtu = (uint16_t)u;
+	if (tunnel_conf_uint(tc, "fragment", 0, 0, 65535, &u) < 0)
+		return -1;
+	if (u != 0 && u < OVPN_AEAD_HDR + OVPN_FRAG_HDR_LEN + 68)
+		return tc->error(tc, "fragment", "%lu leaves no room for a 68-byte packet", (unsigned long)u);
+	c->fragment = (uint16_t)u;
 	return 0;
 }

@@ -28,6 +28,7 @@
 
 #include "aead.h"
 #include "data_channel.h"
+#include "fragment.h"
 #include "tunnel.h"
 
 #define OVPN_TLS_KEY_VARIANT 3          /* tunnel_key.variant of peer-id keys */
@@ -61,6 +62,8 @@ struct ovpn_session {
 	int16_t window_key;             /* key_id the reorder window numbers, -1 before the first packet */
 	uint64_t keepalive_ticks;
 	struct ovpn_keepalive ka;
+	uint16_t fragment;              /* --fragment N: 0 off; else a header in every packet */
+	struct ovpn_frag *frag;         /* reassembly, with fragment on (the control thread frees it) */
 	/* counters (owner writes, anyone reads relaxed) */
 	uint64_t pings_rx, pings_tx, old_key_rx, last_rx_tsc;
 	/* the control thread's, for telemetry: set before the session is in the table, or atomically */

@@ -246,6 +246,8 @@ decap_complete(struct ovpn_session *s, struct rte_mbuf *m, const struct aead_op 
 	if (r != DROP_MAX)
 		return r;
 	__atomic_store_n(&s->last_rx_tsc, clock_now(), __ATOMIC_RELAXED);
+	if (s->fragment != 0 && !ovpn_frag_receive(s->frag, m, &inner, &inner_len, rx))
+		return DROP_MAX;
 	if (ovpn_is_ping(inner, inner_len)) {
 		__atomic_store_n(&s->pings_rx, s->pings_rx + 1, __ATOMIC_RELAXED);
 		rx->late_drop = TUNNEL_RX_CONSUMED;
@@ -310,10 +312,14 @@ encap_prepare(struct ovpn_session *s, struct rte_mbuf *m, struct aead_op *op, st
 		return DROP_OVPN_REPLAY; /* the client renegotiates long before; never reuse a nonce */
 	if (!rte_pktmbuf_is_contiguous(m) && rte_pktmbuf_linearize(m) != 0)
 		return DROP_TOO_BIG;
-	udp = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*udp) + OVPN_AEAD_HDR);
+	const uint32_t frag_len = s->fragment != 0 ? OVPN_FRAG_HDR_LEN : 0;
+
+	udp = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, (uint16_t)(sizeof(*udp) + OVPN_AEAD_HDR + frag_len));
 	if (udp == NULL)
 		return DROP_NO_MBUF;
 	p = (uint8_t *)(udp + 1);
+	if (frag_len != 0)
+		ovpn_put_be32(p + OVPN_AEAD_HDR, OVPN_FRAG_WHOLE); /* we never fragment: the MTU keeps us whole */
 	p[0] = (uint8_t)(OVPN_P_DATA_V2 << 3 | k->key_id);
 	p[1] = (uint8_t)(s->peer_id >> 16);
 	p[2] = (uint8_t)(s->peer_id >> 8);
@@ -329,7 +335,7 @@ encap_prepare(struct ovpn_session *s, struct rte_mbuf *m, struct aead_op *op, st
 		.key = k->enc,
 		.buf = p,
 		.cipher_off = OVPN_AEAD_HDR,
-		.cipher_len = inner_len,
+		.cipher_len = frag_len + inner_len,
 		.iv = ctx->iv,
 		.aad = p,
 		.aad_len = OVPN_AEAD_AD,
@@ -375,6 +381,9 @@ tls_keepalive(struct tunnel *t, uint64_t now, uint8_t *payload, uint16_t room)
 	struct ovpn_session *s = t->priv;
 	struct ovpn_dkey *k = key_tx(s);
 
+	/* Housekeeping also gives up fragments waiting too long for the rest of their datagram. */
+	if (s->frag != NULL)
+		ovpn_frag_expire(s->frag, now);
 	if (s->keepalive_ticks == 0 || room < OVPN_PING_LEN || k == NULL)
 		return 0;
 	if (!ovpn_keepalive_due(&s->ka, (uint64_t)k->key_id << 32 | k->tx_pid, now, s->keepalive_ticks))
@@ -408,6 +417,13 @@ tls_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "keepalives_rx", __atomic_load_n(&s->pings_rx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "keepalives_tx", __atomic_load_n(&s->pings_tx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "previous_key_rx", __atomic_load_n(&s->old_key_rx, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "fragment", s->fragment);
+	if (s->frag != NULL) {
+		rte_tel_data_add_dict_u64(d, "fragments_rx", __atomic_load_n(&s->frag->fragments, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(d, "reassembled", __atomic_load_n(&s->frag->reassembled, __ATOMIC_RELAXED));
+		rte_tel_data_add_dict_u64(d, "fragments_given_up",
+					  __atomic_load_n(&s->frag->given_up, __ATOMIC_RELAXED));
+	}
 }
 
 static void
@@ -420,7 +436,9 @@ tls_destroy(struct tunnel *t)
 		return;
 	ovpn_dkey_free(s->keys[0]);
 	ovpn_dkey_free(s->keys[1]);
+	free(s->frag);
 	s->keys[0] = s->keys[1] = NULL;
+	s->frag = NULL;
 	t->priv = NULL;
 }
 

@@ -13,7 +13,8 @@ with a revoked certificate and one from a foreign CA are refused (tls_failures, 
 client renegotiating every 10 s keeps answering pings across several renegotiations, and the
 tunnel moved to the new keys; a client that exits with explicit-exit-notify is closed at once
 (EXIT over the control channel); 12 more clients come up at once, each with its own address;
-with `tls_ekm = no` a client gets keys from the TLS 1.0 PRF and pings; telemetry names each
+with `tls_ekm = no` a client gets keys from the TLS 1.0 PRF and pings, also with --fragment 600
+(its large pings reassembled); telemetry names each
 client's common name; no mbuf leaked.
 Prints the iperf3 figures.
 
@@ -254,14 +255,16 @@ def main():
         check(leaked == 0, f"mbufs in use after shutdown: {leaked}")
         dmn = None
 
-        # Pre-2.5 key derivation (the TLS 1.0 PRF): what a client gets when the exporter is off.
+        # Pre-2.5 key derivation (the TLS 1.0 PRF): what a client gets when the exporter is off;
+        # and --fragment 600 on both sides: its 1400-byte pings arrive in fragments.
         with open(cfg, "w") as f:
-            f.write(config + "tls_ekm = no\n")
+            f.write(config + "tls_ekm = no\nfragment = 600\n")
         dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
         dmn.start()
         os.unlink(os.path.join(work, "c1.log"))
         names.append("c1")
-        env.run_in_ns(ns_of["c1"], client_cmd(work, "c1", "client2", CLIENTS[1][2], CLIENTS[1][3]), timeout=20)
+        env.run_in_ns(ns_of["c1"], client_cmd(work, "c1", "client2", CLIENTS[1][2],
+                                              CLIENTS[1][3] + ["--fragment", "600"]), timeout=20)
         check(wait_log(os.path.join(work, "c1.log"), "Initialization Sequence Completed", 30),
               "c1 up with keys from the TLS 1.0 PRF")
         ping(env, ns_of["c1"], HOST_INNER, 1)
@@ -269,6 +272,11 @@ def main():
         s1 = session_of(dmn, "client2")
         check(got == 10 and s1 is not None and s1["key_derivation"] == "prf",
               f"c1 with PRF keys: 10/10 pings (got {got}, {s1 and s1.get('key_derivation')})")
+        got = ping(env, ns_of["c1"], HOST_INNER, 10, size=1400)
+        tf = dmn.query(f"/dpvpn/session,{s1['tunnel']}") if s1 else {}
+        check(got == 10 and tf.get("reassembled", 0) >= 10 and tf.get("fragments_rx", 0) >= 2 * tf.get("reassembled", 0),
+              f"c1 with --fragment 600: 10/10 pings of 1400 bytes (got {got}), {tf.get('fragments_rx')} fragments "
+              f"reassembled into {tf.get('reassembled')} datagrams")
         for n in names:
             kill_pidfile(os.path.join(work, f"{n}.pid"))
         names = []

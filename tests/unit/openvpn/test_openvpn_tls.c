@@ -521,6 +521,73 @@ test_data_path(enum aead_algo a)
 	free(t);
 }
 
+/* A client packet whose plaintext is hdr | bytes (fragment header first), sealed by OpenSSL. */
+static struct rte_mbuf *
+client_fragment(uint32_t pid, uint32_t hdr, const uint8_t *bytes, uint32_t len)
+{
+	struct rte_mbuf *m = client_packet(AEAD_AES256_GCM, 0, pid, 4 + len, material);
+	uint8_t *d = rte_pktmbuf_mtod_offset(m, uint8_t *, 28);
+
+	CHECK_EQ(evp_aead(AEAD_AES256_GCM, false, material, material + 64, d, 24 + 4 + len), 0);
+	ovpn_put_be32(d + 24, hdr);
+	memcpy(d + 28, bytes, len);
+	CHECK_EQ(evp_aead(AEAD_AES256_GCM, true, material, material + 64, d, 24 + 4 + len), 0);
+	return m;
+}
+
+static void
+test_fragment(void)
+{
+	struct tunnel *t = session(AEAD_AES256_GCM);
+	struct ovpn_session *s = t->priv;
+	struct tunnel_rx rx;
+	struct rte_mbuf *m;
+	uint8_t whole[900];
+
+	s->fragment = 600;
+	s->frag = calloc(1, sizeof(*s->frag));
+	s->frag->ttl_ticks = UINT64_MAX / 2;
+	for (unsigned i = 0; i < sizeof(whole); i++)
+		whole[i] = (uint8_t)(i * 7);
+	whole[0] = 0x45;
+	/* Ours carry a "whole" header inside the encryption. */
+	m = inner_packet(100, 1);
+	CHECK_EQ(openvpn_tls_ops.encap(t, m), DROP_MAX);
+	CHECK_EQ(rte_pktmbuf_pkt_len(m), 8 + 24 + 4 + 100);
+	CHECK_EQ(evp_aead(AEAD_AES256_GCM, false, material + 128, material + 192, rte_pktmbuf_mtod(m, uint8_t *) + 8,
+			  rte_pktmbuf_pkt_len(m) - 8), 0);
+	CHECK(ovpn_get_be32(rte_pktmbuf_mtod(m, uint8_t *) + 8 + 24) == OVPN_FRAG_WHOLE &&
+	      rte_pktmbuf_mtod(m, uint8_t *)[8 + 28] == 0x45);
+	rte_pktmbuf_free(m);
+	/* Theirs: a whole packet, then a datagram in two fragments (last one first). */
+	m = client_fragment(1, OVPN_FRAG_WHOLE, whole, 200);
+	memset(&rx, 0, sizeof(rx));
+	CHECK_EQ(openvpn_tls_ops.decap(t, m, 20, &rx), DROP_MAX);
+	CHECK(rx.late_drop == 0 && rte_pktmbuf_pkt_len(m) == 200 && memcmp(rte_pktmbuf_mtod(m, uint8_t *), whole, 200) == 0);
+	rte_pktmbuf_free(m);
+	/* Last fragment (n = 1, size 500 / 4 in bits 15-28), then the first (n = 0). */
+	m = client_fragment(2, OVPN_FRAG_LAST | 5u << 2 | 1u << 10 | (500u / 4) << 15, whole + 500, 400);
+	memset(&rx, 0, sizeof(rx));
+	CHECK_EQ(openvpn_tls_ops.decap(t, m, 20, &rx), DROP_MAX);
+	CHECK_EQ(rx.late_drop, TUNNEL_RX_CONSUMED);
+	rte_pktmbuf_free(m);
+	m = client_fragment(3, OVPN_FRAG_NOT_LAST | 5u << 2, whole, 500);
+	memset(&rx, 0, sizeof(rx));
+	CHECK_EQ(openvpn_tls_ops.decap(t, m, 20, &rx), DROP_MAX);
+	CHECK(rx.late_drop == 0 && rx.seq == 3 && rte_pktmbuf_pkt_len(m) == 900 &&
+	      memcmp(rte_pktmbuf_mtod(m, uint8_t *), whole, 900) == 0);
+	CHECK(s->frag->fragments == 2 && s->frag->reassembled == 1);
+	rte_pktmbuf_free(m);
+	/* Too short for its header: its packet-id is used up, it is dropped. */
+	m = client_packet(AEAD_AES256_GCM, 0, 4, 3, material);
+	memset(&rx, 0, sizeof(rx));
+	CHECK_EQ(openvpn_tls_ops.decap(t, m, 20, &rx), DROP_MAX);
+	CHECK_EQ(rx.late_drop, 1 + DROP_OVPN_FRAGMENT);
+	rte_pktmbuf_free(m);
+	openvpn_tls_ops.destroy(t);
+	free(t);
+}
+
 static void
 test_classify(void)
 {
@@ -569,6 +636,7 @@ main(void)
 	test_data_path(AEAD_AES256_GCM);
 	test_data_path(AEAD_AES128_GCM);
 	test_data_path(AEAD_CHACHA20_POLY1305);
+	test_fragment();
 	test_classify();
 	CHECK_EQ(rte_mempool_in_use_count(pool), 0);
 	rte_mempool_free(pool);
