@@ -234,7 +234,7 @@ key_sequence(struct ovpn_session *s, struct ovpn_dkey *k, uint8_t slot, uint32_t
 
 static enum drop_reason
 decap_complete(struct ovpn_session *s, struct rte_mbuf *m, const struct aead_op *op, const struct decap_ctx *ctx,
-	       struct tunnel_rx *rx)
+	       struct tunnel_rx *rx, uint64_t now)
 {
 	uint8_t *inner = op->buf + op->cipher_off;
 	uint32_t inner_len = op->cipher_len, pid = ovpn_get_be32(op->buf + 4);
@@ -245,7 +245,7 @@ decap_complete(struct ovpn_session *s, struct rte_mbuf *m, const struct aead_op 
 	r = key_sequence(s, ctx->key, ctx->slot, pid, rx);
 	if (r != DROP_MAX)
 		return r;
-	__atomic_store_n(&s->last_rx_tsc, clock_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->last_rx_tsc, now, __ATOMIC_RELAXED);
 	if (s->fragment != 0 && !ovpn_frag_receive(s->frag, m, &inner, &inner_len, rx))
 		return DROP_MAX;
 	if (ovpn_is_ping(inner, inner_len)) {
@@ -273,12 +273,16 @@ tls_decap_burst(struct tunnel *const *t, struct rte_mbuf *const *m, const uint16
 		if (r[i] == DROP_MAX)
 			idx[nb++] = i;
 	}
-	if (nb != 0)
+	uint64_t now = 0;
+
+	if (nb != 0) {
 		aead_decrypt_burst(e, ops, nb);
+		now = clock_now(); /* once a burst: a TSC read costs as much as a small packet's GCM here */
+	}
 	for (uint16_t j = 0; j < nb; j++) {
 		uint16_t i = idx[j];
 
-		r[i] = ops[j].status == AEAD_OK ? decap_complete(t[i]->priv, m[i], &ops[j], &ctx[j], &rx[i])
+		r[i] = ops[j].status == AEAD_OK ? decap_complete(t[i]->priv, m[i], &ops[j], &ctx[j], &rx[i], now)
 		       : ops[j].status == AEAD_ERR_AUTH ? DROP_OVPN_BAD_HMAC : DROP_CRYPTO_ERROR;
 	}
 }
