@@ -21,27 +21,11 @@
 #include "aead.h"
 #include "arc4.h"
 #include "mppe.h"
+#include "bench_time.h"
 #include "mppe_impl.h"   /* mppe_sha1_selected: which SHA-1 the re-key used */
 
 #define RUNS 7
 #define BURST 32
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Median rate of fn: calls per second times units per call. */
 static double
@@ -52,11 +36,11 @@ measure(void (*fn)(void *), void *arg, double units_per_call)
 
 	/* calibrate to about 60 ms per run */
 	for (;;) {
-		double t0 = now();
+		double t0 = bench_now();
 
 		for (long c = 0; c < calls; c++)
 			fn(arg);
-		double dt = now() - t0;
+		double dt = bench_now() - t0;
 
 		if (dt > 0.02) {
 			calls = (long)((double)calls * 0.06 / dt) + 1;
@@ -65,13 +49,13 @@ measure(void (*fn)(void *), void *arg, double units_per_call)
 		calls *= 2;
 	}
 	for (int r = 0; r < RUNS; r++) {
-		double t0 = now();
+		double t0 = bench_now();
 
 		for (long c = 0; c < calls; c++)
 			fn(arg);
-		rate[r] = (double)calls * units_per_call / (now() - t0);
+		rate[r] = (double)calls * units_per_call / (bench_now() - t0);
 	}
-	qsort(rate, RUNS, sizeof(rate[0]), cmp_double);
+	qsort(rate, RUNS, sizeof(rate[0]), bench_cmp_double);
 	return rate[RUNS / 2];
 }
 

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "aead.h"
+#include "bench_time.h"
 
 #define RUNS 5
 #define BUFS 32
@@ -36,23 +37,6 @@ struct bench {
 	unsigned burst;
 	int enc;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* One pass over the 32 buffers in bursts of b->burst. */
 static void
@@ -73,23 +57,23 @@ measure(struct bench *b)
 	long passes = 1;
 
 	for (;;) {   /* calibrate to about 150 ms per run */
-		double t0 = now();
+		double t0 = bench_now();
 
 		for (long c = 0; c < passes; c++)
 			pass(b);
-		if (now() - t0 > 0.05)
+		if (bench_now() - t0 > 0.05)
 			break;
 		passes *= 2;
 	}
 	passes *= 3;
 	for (int r = 0; r < RUNS; r++) {
-		double t0 = now();
+		double t0 = bench_now();
 
 		for (long c = 0; c < passes; c++)
 			pass(b);
-		rate[r] = (double)passes * BUFS / (now() - t0);
+		rate[r] = (double)passes * BUFS / (bench_now() - t0);
 	}
-	qsort(rate, RUNS, sizeof(rate[0]), cmp_double);
+	qsort(rate, RUNS, sizeof(rate[0]), bench_cmp_double);
 	return rate[RUNS / 2];
 }
 

@@ -54,6 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 from dpvpn_harness import Daemon  # noqa: E402
+import cryptoperf  # noqa: E402
 import machine  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("gre_run", os.path.join(HERE, "..", "gre", "run.py"))
@@ -247,20 +248,13 @@ def dpvpn_rate(work, direction, pcap, seconds, huge, key_path, profile_txt=None)
 
 def crypto_perf(size, burst, ops):
     """Ops/s of dpdk-test-crypto-perf (crypto_aesni_mb): AES-256-CBC + SHA256-HMAC encrypt of size-byte buffers."""
-    cmd = ["dpdk-test-crypto-perf", "-l", "0,1", "--no-huge", "-m", "1024", "--no-pci",
-           "--file-prefix", f"ovcperf{os.getpid()}", "--log-level", "error",
-           "--vdev", "crypto_aesni_mb0", "--", "--devtype", "crypto_aesni_mb",
-           "--optype", "cipher-then-auth", "--cipher-algo", "aes-cbc", "--cipher-key-sz", "32",
-           "--cipher-iv-sz", "16", "--cipher-op", "encrypt", "--auth-algo", "sha2-256-hmac",
-           "--auth-key-sz", "32", "--auth-op", "generate", "--digest-sz", "32",
-           "--ptest", "throughput", "--buffer-sz", str(size), "--total-ops", str(ops),
-           "--burst-sz", str(burst), "--silent", "--csv-friendly"]
-    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300).stdout
-    for line in out.splitlines():
-        f = line.split(",")
-        if len(f) >= 10 and f[0].strip().isdigit():
-            return float(f[7]) * 1e6   # MOps/s -> ops/s
-    raise RuntimeError("no result line from dpdk-test-crypto-perf:\n" + out[-1000:])
+    r = cryptoperf.ops_per_s(["--optype", "cipher-then-auth", "--cipher-algo", "aes-cbc", "--cipher-key-sz", "32",
+                              "--cipher-iv-sz", "16", "--cipher-op", "encrypt", "--auth-algo", "sha2-256-hmac",
+                              "--auth-key-sz", "32", "--auth-op", "generate", "--digest-sz", "32"],
+                             size, burst, ops, "ovcperf")
+    if r is None:
+        raise RuntimeError("no result line from dpdk-test-crypto-perf:\n" + cryptoperf.ops_per_s.last_output[-1000:])
+    return r
 
 
 def cipher_bytes(size):

@@ -12,7 +12,10 @@ namespace through the tunnel; iperf3 moves data both ways, and with all three at
 with a revoked certificate and one from a foreign CA are refused (tls_failures, no session); a
 client renegotiating every 10 s keeps answering pings across several renegotiations, and the
 tunnel moved to the new keys; a client that exits with explicit-exit-notify is closed at once
-(EXIT over the control channel); 12 more clients come up at once, each with its own address;
+(EXIT over the control channel); tshark decodes our resets, control message ids, acks and
+P_DATA_V2 peer-ids on the wire; scapy-made datagrams sealed with key_log's keys are delivered,
+and forged, unknown-key, P_DATA_V1, short and truncated control ones each counted under their
+own reason; 12 more clients come up at once, each with its own address;
 with `tls_ekm = no` a client gets keys from the TLS 1.0 PRF and pings, also with --fragment 600
 (its large pings reassembled); telemetry names each
 client's common name; no mbuf leaked.
@@ -80,10 +83,15 @@ key_log = keys.log
 check = Checks("interop-openvpn-tls", verbose=True)
 
 
+# c1 keeps one port, so that its restart comes from the same address and port (a new session id).
+C1_PORT = 40001
+
+
 def client_cmd(work, name, cert, outer, extra):
     pki = os.path.join(work, "pki")
+    port = str(C1_PORT) if name == "c1" else "0"
     return ["openvpn", "--client", "--dev", f"tun{name}", "--proto", "udp", "--remote", DPVPN_OUTER, "1194",
-            "--local", outer, "--lport", "0", "--ca", f"{pki}/ca.crt", "--cert", f"{pki}/{cert}.crt",
+            "--local", outer, "--lport", port, "--ca", f"{pki}/ca.crt", "--cert", f"{pki}/{cert}.crt",
             "--key", f"{pki}/{cert}.key", "--remote-cert-tls", "server", "--connect-retry-max", "1",
             "--verb", "3", "--log", os.path.join(work, f"{name}.log"),
             "--writepid", os.path.join(work, f"{name}.pid"), "--daemon"] + list(extra)
@@ -102,6 +110,34 @@ def session_of(dmn, cn):
         if k.startswith("ovpn_") and isinstance(v, dict) and v.get("common_name") == cn:
             return v
     return None
+
+
+def tshark_rows(pcap, fields, display_filter):
+    """tshark's openvpn dissector (an independent decoder) on the capture: one list of fields a packet."""
+    cmd = ["tshark", "-r", pcap, "-d", "udp.port==1194,openvpn", "-Y", display_filter, "-T", "fields",
+           "-E", "occurrence=a", "-E", "aggregator=,"] + sum((["-e", f] for f in fields), [])
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+
+def inject(env, ns, src, sport, payloads):
+    """UDP datagrams built by scapy (an independent encoder) from the client's address and port."""
+    script = ("import sys\nfrom scapy.all import IP, UDP, Raw, send\n"
+              "for h in sys.argv[3:]:\n"
+              "    send(IP(src=sys.argv[1], dst='%s') / UDP(sport=int(sys.argv[2]), dport=1194) / "
+              "Raw(bytes.fromhex(h)), verbose=0)\n" % DPVPN_OUTER)
+    env.run_in_ns(ns, ["/usr/bin/python3", "-c", script, src, str(sport)] + [p.hex() for p in payloads],
+                  timeout=60)
+
+
+def seal(cipher, material, peer_id, key_id, pid, inner):
+    """A P_DATA_V2 packet as a client sends it: the client's half of the key log's material."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+    key = material[:16] if cipher == "AES-128-GCM" else material[:32]
+    box = ChaCha20Poly1305(key) if cipher == "CHACHA20-POLY1305" else AESGCM(key)
+    head = bytes([9 << 3 | key_id]) + peer_id.to_bytes(3, "big") + pid.to_bytes(4, "big")
+    sealed = box.encrypt(pid.to_bytes(4, "big") + material[64:72], inner, head)
+    return head + sealed[-16:] + sealed[:-16]
 
 
 def pinger(env, ns, results, stop):
@@ -138,6 +174,11 @@ def main():
         dmn = Daemon(cfg, lcores="0,1", memory_mb=1024)
         dmn.start()
 
+        cap = os.path.join(work, "outside.pcapng")
+        # On the bridge's side of dpvpn's veth: af_packet's own transmissions skip the taps on its side.
+        dumpcap = env.popen_in_ns(lan_ns, ["dumpcap", "-q", "-i", f"dwx{env.uid}", "-f", "udp port 1194",
+                                           "-w", cap], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
         for name, cert, outer, extra in CLIENTS + REFUSED:
             names.append(name)
             env.run_in_ns(ns_of[name], client_cmd(work, name, cert, outer, extra), timeout=20)
@@ -172,6 +213,89 @@ def main():
             check(k is not None and s is not None and int(k["peer_id"]) == s["peer_id"] and
                   k["address"] == s["address"] and k["cipher"] == CIPHERS[name] and len(k["material"]) == 512,
                   f"{name}: key_log line with its peer-id, address, cipher and 256 bytes of key material")
+
+        # The wire, decoded by tshark: our hard resets ack the client's reset, our control messages
+        # count from 0 per client and ack theirs, our data packets carry each session's peer-id.
+        dumpcap.terminate()
+        dumpcap.wait(timeout=10)
+        ours = tshark_rows(cap, ["udp.dstport", "openvpn.opcode", "openvpn.peerid", "openvpn.mpid",
+                                 "openvpn.mpidarrayelement", "udp.length"], f"openvpn && ip.src=={DPVPN_OUTER}")
+        by_port = {}
+        for port, op, peer, mpid, acks, ulen in ours:
+            by_port.setdefault(port, []).append((int(op, 0), peer, mpid, acks, int(ulen)))
+        sessions = {v["peer_port"]: v for k, v in dmn.query("/dpvpn/sessions").items() if k.startswith("ovpn_")}
+        for name, cert, _, _ in CLIENTS:
+            sess = session_of(dmn, cert)
+            pk = by_port.get(str(sess["peer_port"]), [])
+            resets = [p for p in pk if p[0] == 8]
+            ctl_ids = [int(p[2]) for p in pk if p[0] == 4]
+            data_peer = {p[1] for p in pk if p[0] == 9}
+            check(resets and resets[0][2] == "0" and resets[0][3] == "0" and
+                  ctl_ids[:3] == [1, 2, 3] and sorted(set(ctl_ids)) == list(range(1, max(ctl_ids) + 1)) and
+                  data_peer == {str(sess["peer_id"])} and max(p[4] for p in pk if p[0] != 9) <= 1250 - 28,
+                  f"{name}: tshark decodes our reset (id 0, acking 0), control ids 1..{max(ctl_ids or [0])}, "
+                  f"P_DATA_V2 with peer-id {data_peer} (session {sess['peer_id']}), control datagrams <= 1222 B")
+        check(len(sessions) == len(CLIENTS), f"{len(sessions)} sessions by client port")
+
+        # Scapy-made datagrams from c1's address and port: each refused for its own reason, and
+        # one sealed with the logged keys delivered once (its copy is a duplicate in the window).
+        # c1 stops first, so that its own packets do not race ours for packet-ids.
+        k1 = logged["client2"]
+        s1 = session_of(dmn, "client2")
+        kill_pidfile(os.path.join(work, "c1.pid"))
+        time.sleep(0.5)
+        next_seq = dmn.query(f"/dpvpn/session,{s1['tunnel']}")["reorder"]["next_seq"]
+        mat = bytes.fromhex(k1["material"])
+        cport = int(k1["client"].rsplit(":", 1)[1])
+        echo = bytes.fromhex("45000054") + bytes(4) + bytes([64, 1, 0, 0]) + \
+            bytes(int(x) for x in s1["address"].split(".")) + bytes(int(x) for x in HOST_INNER.split("."))
+        import struct
+        def ip_sum(h):
+            v = sum(struct.unpack("!10H", h))
+            v = (v >> 16) + (v & 0xffff)
+            return ~(v + (v >> 16)) & 0xffff
+        echo = echo[:10] + struct.pack("!H", ip_sum(echo)) + echo[12:]
+        body = bytes([8, 0, 0, 0, 0, 1, 0, 1]) + bytes(56)
+        csum = ~sum(struct.unpack("!32H", body)) & 0xffff
+        inner = echo + body[:2] + struct.pack("!H", ((csum & 0xffff) + (csum >> 16)) & 0xffff) + body[4:]
+        good = seal(CIPHERS["c1"], mat, s1["peer_id"], 0, next_seq, inner)
+        forged = bytearray(good)
+        forged[10] ^= 1
+        t_before = dmn.query(f"/dpvpn/session,{s1['tunnel']}")
+        d_before, srv_before = dmn.query("/dpvpn/drops"), dmn.query("/dpvpn/openvpn")
+        inject(env, ns_of["c1"], CLIENTS[1][2], cport, [
+            good, good, bytes(forged),
+            seal(CIPHERS["c1"], mat, s1["peer_id"], 5, next_seq + 1, inner),    # a key id with no key
+            bytes([6 << 3]) + good[4:],                                           # P_DATA_V1
+            good[:20],                                                            # shorter than the header
+            bytes([4 << 3]) + bytes(5),                                           # a truncated control packet
+        ])
+        time.sleep(1)
+        t_after = dmn.query(f"/dpvpn/session,{s1['tunnel']}")
+        d_after, srv_after = dmn.query("/dpvpn/drops"), dmn.query("/dpvpn/openvpn")
+        dd = {k: d_after[k] - d_before.get(k, 0) for k in d_after if d_after[k] != d_before.get(k, 0)}
+        w0, w1 = t_before["reorder"], t_after["reorder"]
+        print(f"injected: drops {dd}, window {w0} -> {w1}")
+        check(dd.get("ovpn_bad_hmac") == 1 and dd.get("ovpn_bad_key_id") == 1 and dd.get("ovpn_bad_opcode") == 1
+              and dd.get("ovpn_malformed") == 1,
+              f"forged, unknown key id, P_DATA_V1, short: one each of ovpn_bad_hmac, ovpn_bad_key_id, "
+              f"ovpn_bad_opcode, ovpn_malformed ({dd})")
+        check(srv_after["bad_packets"] == srv_before["bad_packets"] + 1,
+              f"the truncated control packet: bad_packets {srv_before['bad_packets']} -> {srv_after['bad_packets']}")
+        check(t_after["rx_packets"] >= t_before["rx_packets"] + 1 and
+              dd.get("window_duplicated", 0) + dd.get("window_under_window", 0) >= 1,
+              f"the sealed packet delivered once, its copy refused by the window "
+              f"(rx {t_before['rx_packets']} -> {t_after['rx_packets']}, {dd})")
+
+        # c1 again from the same address and port, with a new session id: its old session goes at once.
+        os.unlink(os.path.join(work, "c1.log"))
+        env.run_in_ns(ns_of["c1"], client_cmd(work, "c1", "client2", CLIENTS[1][2], CLIENTS[1][3]), timeout=20)
+        check(wait_log(os.path.join(work, "c1.log"), "Initialization Sequence Completed", 30), "c1 restarted")
+        s1b = session_of(dmn, "client2")
+        got = ping(env, ns_of["c1"], HOST_INNER, 5)
+        check(s1b is not None and s1b["tunnel"] != s1["tunnel"] and dmn.query("/dpvpn/openvpn")["clients"] == 3
+              and got == 5, f"c1's restart replaced its session ({s1['tunnel']} -> {s1b and s1b['tunnel']}), "
+              f"3 clients, 5/5 pings")
 
         # Refused certificates: no session, counted as TLS failures.
         time.sleep(3)
