@@ -829,7 +829,8 @@ datagram(const struct sockaddr_in *sa, const uint8_t *buf, uint32_t len)
 				return;
 		}
 	}
-	if (c == NULL || c->dead) {
+	if (c == NULL || c->dead || c->close_after_flush) {
+		/* (A refused handshake's client only waits for its alert to go out.) */
 		srv.unknown_client++;
 		return;
 	}

@@ -5,6 +5,7 @@
  * once with its metadata. A full ring drops and counts, and frees the mbuf.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include <rte_mbuf_dyn.h>
@@ -15,7 +16,7 @@
 #include "gre.h"
 
 #define PRODUCERS 3
-#define PER_PRODUCER 20000
+#define PER_PRODUCER 5000
 
 static struct tunnel tun;
 static struct worker producers[PRODUCERS];
@@ -29,12 +30,17 @@ produce(void *arg)
 		struct rte_mbuf *m;
 
 		while ((m = rte_pktmbuf_alloc(dp.pool)) == NULL)
-			;
+			sched_yield();
 		/* Payload: producer and index, to check exactly-once delivery. */
 		*(uint32_t *)rte_pktmbuf_append(m, 4) = w->index << 24 | i;
-		/* Spin while the ring is full: this test wants every packet through. */
+		/*
+		 * Wait while the ring is full: this test wants every packet through.
+		 * Yielding, not spinning: four threads share two CPUs with other tests,
+		 * and a spinning waiter would keep a preempted producer (halfway through
+		 * its enqueue, which every other producer then waits for) off the CPU.
+		 */
 		while (rte_ring_count(dp.workers[1].handoff) > dp.cfg.handoff_ring - 64)
-			;
+			sched_yield();
 		handoff(w, &tun, m, (i & 1) ? HANDOFF_ENCAP : HANDOFF_DECAP, (uint16_t)(i & 0xff));
 	}
 	return NULL;
@@ -54,6 +60,9 @@ test_concurrent(void)
 	while (got < PRODUCERS * PER_PRODUCER) {
 		struct rte_mbuf *pkts[BURST];
 		unsigned n = rte_ring_sc_dequeue_burst(dp.workers[1].handoff, (void **)pkts, BURST, NULL);
+
+		if (n == 0)
+			sched_yield();
 
 		for (unsigned i = 0; i < n; i++) {
 			uint32_t v = *rte_pktmbuf_mtod(pkts[i], uint32_t *);
