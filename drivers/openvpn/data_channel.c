@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_telemetry.h>
 #include <rte_udp.h>
 
 #include "clock.h"
@@ -140,6 +141,27 @@ defragment(struct ovpn_frag *f, struct rte_mbuf *m, uint32_t hdr, const uint8_t 
 	memcpy(rte_pktmbuf_mtod(m, uint8_t *), whole, whole_len);
 	if (whole_len == 0 || rte_pktmbuf_mtod(m, const uint8_t *)[0] >> 4 != 4)
 		rx->late_drop = 1 + DROP_INNER_NOT_IPV4;
+}
+
+struct ovpn_frag *
+ovpn_frag_new(void)
+{
+	struct ovpn_frag *f = calloc(1, sizeof(*f));
+
+	if (f != NULL)
+		f->ttl_ticks = clock_ms_to_ticks(OVPN_FRAG_TTL_MS);
+	return f;
+}
+
+void
+ovpn_frag_telemetry(const struct ovpn_frag *f, uint16_t fragment, struct rte_tel_data *d)
+{
+	rte_tel_data_add_dict_u64(d, "fragment", fragment);
+	if (f == NULL)
+		return;
+	rte_tel_data_add_dict_u64(d, "fragments_rx", __atomic_load_n(&f->fragments, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "reassembled", __atomic_load_n(&f->reassembled, __ATOMIC_RELAXED));
+	rte_tel_data_add_dict_u64(d, "fragments_given_up", __atomic_load_n(&f->given_up, __ATOMIC_RELAXED));
 }
 
 bool

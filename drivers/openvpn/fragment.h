@@ -69,6 +69,12 @@ struct tunnel_rx;
 bool ovpn_frag_receive(struct ovpn_frag *f, struct rte_mbuf *m, uint8_t **inner, uint32_t *inner_len,
 		       struct tunnel_rx *rx);
 
+/* Reassembly state for a tunnel with --fragment on, with openvpn's TTL; NULL if out of memory. */
+struct ovpn_frag *ovpn_frag_new(void);
+/* Telemetry: "fragment" (N, or 0 when off) and, with f, the reassembly counters. */
+struct rte_tel_data;
+void ovpn_frag_telemetry(const struct ovpn_frag *f, uint16_t fragment, struct rte_tel_data *d);
+
 /* Gives up datagrams older than the TTL; returns how many. */
 unsigned ovpn_frag_expire(struct ovpn_frag *f, uint64_t now);
 

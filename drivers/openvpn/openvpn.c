@@ -146,10 +146,9 @@ set_fragment(struct tunnel *t, struct ovpn_tunnel *o, const struct tunnel_conf *
 
 	if (n <= (uint32_t)o->hmac_len + OVPN_BLOCK || mtu < 68)
 		return c->error(c, "fragment", "%u leaves no room for a 68-byte packet", n);
-	o->frag = calloc(1, sizeof(*o->frag));
+	o->frag = ovpn_frag_new();
 	if (o->frag == NULL)
 		return c->error(c, "fragment", "out of memory");
-	o->frag->ttl_ticks = clock_ms_to_ticks(OVPN_FRAG_TTL_MS);
 	o->fragment = (uint16_t)n;
 	t->overhead = (uint16_t)(t->overhead + OVPN_FRAG_HDR_LEN);
 	t->mtu = (uint16_t)mtu;
@@ -280,13 +279,7 @@ ovpn_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "peer_restarts", __atomic_load_n(&o->peer_restarts, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "keepalives_rx", __atomic_load_n(&o->pings_rx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "keepalives_tx", __atomic_load_n(&o->pings_tx, __ATOMIC_RELAXED));
-	rte_tel_data_add_dict_u64(d, "fragment", o->fragment);
-	if (o->frag != NULL) {
-		rte_tel_data_add_dict_u64(d, "fragments_rx", __atomic_load_n(&o->frag->fragments, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(d, "reassembled", __atomic_load_n(&o->frag->reassembled, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(d, "fragments_given_up",
-					  __atomic_load_n(&o->frag->given_up, __ATOMIC_RELAXED));
-	}
+	ovpn_frag_telemetry(o->frag, o->fragment, d);
 }
 
 static void

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -41,6 +40,7 @@
 #include "control_packet.h"
 #include "data_channel.h"
 #include "key_method.h"
+#include "log_limit.h"
 #include "reliable.h"
 #include "openvpn_server.h"
 #include "session.h"
@@ -106,8 +106,7 @@ struct ovpn_server {
 	uint8_t *pool_used;
 	uint32_t pool_size;
 	uint32_t next_session_id;
-	uint64_t log_ms;
-	unsigned log_tokens;
+	struct log_limit log;
 	/* counters */
 	uint64_t packets_rx, packets_tx, bad_packets, unknown_client, wrong_session, handshakes_started,
 		 tls_failures, clients_up, clients_closed, refused_full, refused_cipher, renegotiations,
@@ -116,36 +115,15 @@ struct ovpn_server {
 
 static struct ovpn_server srv = { .fd = -1, .epfd = -1 };
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void ovpn_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Rate-limited: a flood of bad packets must not flood the log (20 lines a second). */
 static void
 ovpn_log(const char *fmt, ...)
 {
-	uint64_t now = now_ms();
 	va_list ap;
 
-	if (now - srv.log_ms >= 1000) {
-		srv.log_ms = now;
-		srv.log_tokens = 20;
-	}
-	if (srv.log_tokens == 0)
-		return;
-	srv.log_tokens--;
 	va_start(ap, fmt);
-	printf("openvpn: ");
-	vprintf(fmt, ap);
-	printf("\n");
-	fflush(stdout);
+	log_limited_v(&srv.log, "openvpn", fmt, ap);
 	va_end(ap);
 }
 
@@ -237,7 +215,7 @@ ks_start(struct ovpn_ks *ks, uint8_t key_id, uint8_t reset_opcode)
 	ovpn_rel_init(&ks->rel);
 	ks->key_id = key_id;
 	ks->state = KS_HANDSHAKE;
-	ks->started_ms = now_ms();
+	ks->started_ms = clock_monotonic_ms();
 	srv.handshakes_started++;
 	/* Our own reset opens our message ids (id 0, empty), as the client's opened its. */
 	return ovpn_rel_queue(&ks->rel, reset_opcode, NULL, 0, ks->started_ms) < 0 ? -1 : 0;
@@ -266,7 +244,7 @@ static void
 ks_flush(struct ovpn_client *c, struct ovpn_ks *ks)
 {
 	uint8_t buf[1600], chunk[TLS_CHUNK];
-	uint64_t now = now_ms();
+	uint64_t now = clock_monotonic_ms();
 	struct ovpn_rel_out *o;
 	struct ovpn_ctl_pkt p;
 	uint64_t before = ks->rel.retransmits;
@@ -386,7 +364,7 @@ install_keys(struct ovpn_client *c, struct ovpn_dkey *k)
 	struct ovpn_dkey *old = s->keys[slot];
 
 	__atomic_store_n(&s->keys[slot], k, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->key_started_ms, now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&s->key_started_ms, clock_monotonic_ms(), __ATOMIC_RELAXED);
 	if (old != NULL) {
 		srv.host->sync();
 		ovpn_dkey_free(old);
@@ -396,7 +374,6 @@ install_keys(struct ovpn_client *c, struct ovpn_dkey *k)
 static struct tunnel *
 session_new(struct ovpn_client *c, struct ovpn_dkey *k)
 {
-	const struct tunnel *tpl = &srv.conf->template;
 	struct tunnel *t = rte_zmalloc("ovpn_session", sizeof(*t) + sizeof(struct ovpn_session),
 				       RTE_CACHE_LINE_SIZE);
 	struct ovpn_session *s;
@@ -404,42 +381,28 @@ session_new(struct ovpn_client *c, struct ovpn_dkey *k)
 	if (t == NULL)
 		return NULL;
 	s = (struct ovpn_session *)(t + 1);
-	t->ops = &openvpn_tls_ops;
-	t->priv = s;
+	ovpn_session_init(t, s, c->peer_id, rte_cpu_to_be_16(srv.conf->port), c->sa.sin_port, k);
 	t->id = SESSION_ID_BASE + srv.next_session_id++;
 	t->local = srv.host->local;
 	t->peer = c->sa.sin_addr.s_addr;
-	t->ttl = tpl->ttl;
-	t->dscp = tpl->dscp;
+	tunnel_from_template(t, &srv.conf->template);
 	t->mtu = srv.conf->mtu;
 	t->overhead = openvpn_tls_ops.overhead;
-	t->sequenced = true;
-	t->source_check = true;
-	t->reorder_mode = tpl->reorder_mode;
-	t->reorder_conf = tpl->reorder_conf;
-	t->mss_clamp = tpl->mss_clamp;
 	snprintf(t->name, sizeof(t->name), "ovpn-%u", c->peer_id);
-	s->peer_id = c->peer_id;
-	s->port = rte_cpu_to_be_16(srv.conf->port);
-	s->peer_port = c->sa.sin_port;
-	s->keys[0] = k;
-	s->tx_slot = 0;
-	s->window_key = -1;
 	s->keepalive_ticks = clock_ms_to_ticks((uint64_t)srv.conf->keepalive_s * 1000);
 	s->last_rx_tsc = clock_now();
 	snprintf(s->common_name, sizeof(s->common_name), "%s", c->cn);
 	snprintf(s->cipher, sizeof(s->cipher), "%s", ovpn_cipher_name((enum aead_algo)c->algo));
 	s->key_derivation = c->ekm ? "tls-ekm" : "prf";
 	s->vaddr = c->vaddr;
-	s->key_started_ms = now_ms();
+	s->key_started_ms = clock_monotonic_ms();
 	if (srv.conf->fragment != 0) {
 		/* Every packet then carries a fragment header; the MTU keeps what we send whole within N. */
-		s->frag = calloc(1, sizeof(*s->frag));
+		s->frag = ovpn_frag_new();
 		if (s->frag == NULL) {
 			rte_free(t);
 			return NULL;
 		}
-		s->frag->ttl_ticks = clock_ms_to_ticks(OVPN_FRAG_TTL_MS);
 		s->fragment = srv.conf->fragment;
 		t->overhead = (uint16_t)(t->overhead + OVPN_FRAG_HDR_LEN);
 		t->mtu = (uint16_t)RTE_MIN(t->mtu, srv.conf->fragment - OVPN_AEAD_HDR - OVPN_FRAG_HDR_LEN);
@@ -729,7 +692,7 @@ client_new(const struct sockaddr_in *sa, const struct ovpn_ctl_pkt *p)
 	c->sa = *sa;
 	c->peer_id = id;
 	c->algo = -1;
-	c->created_ms = c->last_heard_ms = now_ms();
+	c->created_ms = c->last_heard_ms = clock_monotonic_ms();
 	memcpy(c->remote_sid, p->sid, OVPN_SID_LEN);
 	if (RAND_bytes(c->sid, OVPN_SID_LEN) != 1 ||
 	    ks_start(&c->ks[0], 0, OVPN_P_CONTROL_HARD_RESET_SERVER_V2) < 0)
@@ -839,7 +802,7 @@ datagram(const struct sockaddr_in *sa, const uint8_t *buf, uint32_t len)
 		srv.wrong_session++;
 		return;
 	}
-	c->last_heard_ms = now_ms();
+	c->last_heard_ms = clock_monotonic_ms();
 	ks = ks_by_id(c, p.key_id);
 	if (ks == NULL && p.opcode == OVPN_P_CONTROL_SOFT_RESET_V1 && c->pushed && p.msg_id == 0) {
 		/* A renegotiation: the other slot (the previous key's control state) starts over. */
@@ -1011,7 +974,7 @@ ovpn_server_poll(int timeout_ms)
 			break;
 		datagram(&sa, buf, (uint32_t)n);
 	}
-	now = now_ms();
+	now = clock_monotonic_ms();
 	TAILQ_FOREACH(c, &srv.clients, next) {
 		if (!c->dead)
 			client_timers(c, now);
@@ -1113,7 +1076,7 @@ ovpn_server_sessions(struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "tunnel", c->t != NULL ? c->t->id : 0);
 		rte_tel_data_add_dict_u64(e, "key_id", c->ks[c->cur].key_id);
 		rte_tel_data_add_dict_string(e, "state", c->pushed ? "up" : "negotiating");
-		rte_tel_data_add_dict_u64(e, "age_s", (now_ms() - c->created_ms) / 1000);
+		rte_tel_data_add_dict_u64(e, "age_s", (clock_monotonic_ms() - c->created_ms) / 1000);
 		snprintf(key, sizeof(key), "ovpn_%u", c->peer_id); /* telemetry names take no '-' */
 		if (rte_tel_data_add_dict_container(d, key, e, 0) != 0)
 			rte_tel_data_free(e);

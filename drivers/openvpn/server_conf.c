@@ -73,19 +73,7 @@ parse_push(const struct tunnel_conf *tc, struct ovpn_server_conf *c)
 		}
 	}
 	c->nb_push_routes = n;
-	v = tc->get(tc, "dns");
-	n = 0;
-	if (v != NULL) {
-		snprintf(buf, sizeof(buf), "%s", v);
-		for (item = strtok_r(buf, ", ", &save); item != NULL; item = strtok_r(NULL, ", ", &save)) {
-			if (n == 2)
-				return tc->error(tc, "dns", "at most two addresses");
-			if (pkt_parse_ipv4(item, &c->dns[n]) < 0)
-				return tc->error(tc, "dns", "'%s' is not an IPv4 address", item);
-			n++;
-		}
-	}
-	return 0;
+	return tunnel_conf_ipv4_list(tc, "dns", c->dns, 2, &n);
 }
 
 int

@@ -81,6 +81,13 @@ struct ovpn_session {
  * the session (no floating between addresses; the port may change).
  */
 void ovpn_tls_key_make(rte_be32_t peer, rte_be32_t local, uint32_t peer_id, struct tunnel_key *k);
+/*
+ * A new session's data path in t (s is t->priv's memory, zeroed): its peer-id,
+ * our port and the client's, and its first keys (key_id 0), sent with and
+ * numbered by the window from the client's first packet.
+ */
+void ovpn_session_init(struct tunnel *t, struct ovpn_session *s, uint32_t peer_id, rte_be16_t port,
+		       rte_be16_t peer_port, struct ovpn_dkey *k);
 /* Control thread: data channel keys from 256 bytes of key material (struct key2 in openvpn). */
 struct ovpn_dkey *ovpn_dkey_new(enum aead_algo algo, uint8_t key_id, uint32_t gen, const uint8_t material[256],
 			      bool server);

@@ -7,7 +7,6 @@
  * (server.c) reads them from a kernel UDP socket.
  */
 #include <stdlib.h>
-#include <time.h>
 
 #include <arpa/inet.h>
 
@@ -68,6 +67,20 @@ ovpn_dkey_new(enum aead_algo algo, uint8_t key_id, uint32_t gen, const uint8_t m
 fail:
 	ovpn_dkey_free(k);
 	return NULL;
+}
+
+void
+ovpn_session_init(struct tunnel *t, struct ovpn_session *s, uint32_t peer_id, rte_be16_t port,
+		  rte_be16_t peer_port, struct ovpn_dkey *k)
+{
+	t->ops = &openvpn_tls_ops;
+	t->priv = s;
+	s->peer_id = peer_id;
+	s->port = port;
+	s->peer_port = peer_port;
+	s->keys[0] = k;
+	s->tx_slot = 0;
+	s->window_key = -1; /* no packet numbered yet */
 }
 
 void
@@ -402,12 +415,8 @@ tls_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 {
 	const struct ovpn_session *s = t->priv;
 
-	struct timespec ts;
-	uint64_t now_ms;
+	uint64_t now_ms = clock_monotonic_ms();
 	char a[INET_ADDRSTRLEN];
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	rte_tel_data_add_dict_string(d, "mode", "tls");
 	rte_tel_data_add_dict_string(d, "common_name", s->common_name);
 	rte_tel_data_add_dict_string(d, "cipher", s->cipher);
@@ -421,13 +430,7 @@ tls_telemetry(const struct tunnel *t, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "keepalives_rx", __atomic_load_n(&s->pings_rx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "keepalives_tx", __atomic_load_n(&s->pings_tx, __ATOMIC_RELAXED));
 	rte_tel_data_add_dict_u64(d, "previous_key_rx", __atomic_load_n(&s->old_key_rx, __ATOMIC_RELAXED));
-	rte_tel_data_add_dict_u64(d, "fragment", s->fragment);
-	if (s->frag != NULL) {
-		rte_tel_data_add_dict_u64(d, "fragments_rx", __atomic_load_n(&s->frag->fragments, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(d, "reassembled", __atomic_load_n(&s->frag->reassembled, __ATOMIC_RELAXED));
-		rte_tel_data_add_dict_u64(d, "fragments_given_up",
-					  __atomic_load_n(&s->frag->given_up, __ATOMIC_RELAXED));
-	}
+	ovpn_frag_telemetry(s->frag, s->fragment, d);
 }
 
 static void

@@ -123,7 +123,7 @@ ppp_up(void *ctx, struct ppp_link *l)
 	if (rc < 0) {
 		pptp_log("call %u (%s): address %s already routed elsewhere", call->call_id, l->user,
 			 inet_ntoa((struct in_addr){ call->addr }));
-		ppp_link_close(l, "address in use", pptp_now_ms());
+		ppp_link_close(l, "address in use", clock_monotonic_ms());
 		return;
 	}
 	mppe_publish(call, l);
@@ -174,15 +174,9 @@ pptp_session_new(const struct pptp_conf *conf, rte_be32_t local, rte_be32_t peer
 	t->id = id;
 	t->local = local;
 	t->peer = peer;
-	t->ttl = conf->template.ttl;
-	t->dscp = conf->template.dscp;
+	tunnel_from_template(t, &conf->template);
 	t->mtu = conf->mtu;
 	t->overhead = PPTP_OVERHEAD;
-	t->sequenced = true;
-	t->source_check = true;
-	t->reorder_mode = conf->template.reorder_mode;
-	t->reorder_conf = conf->template.reorder_conf;
-	t->mss_clamp = conf->template.mss_clamp;
 	snprintf(t->name, sizeof(t->name), "pptp-%u", call_id);
 	s->call_id = call_id;
 	s->peer_call_id = peer_call_id;
@@ -260,7 +254,7 @@ pptp_call_open(struct pptp_conn *c, uint16_t peer_call_id, uint16_t serial, uint
 	call->call_id = id;
 	call->peer_call_id = peer_call_id;
 	call->serial = serial;
-	call->started_ms = pptp_now_ms();
+	call->started_ms = clock_monotonic_ms();
 	cb.ctx = call;
 	ppp_link_init(&call->ppp, &conf->ppp, &cb, call->started_ms);
 	if (pptp_srv.host->session_add(t) < 0) {
@@ -363,7 +357,7 @@ pptp_call_ppp_input(struct rte_mbuf *m)
 	pptp_srv.ppp_frames_rx++;
 	if (call != NULL && !call->dead && m->nb_segs == 1)
 		ppp_link_input(&call->ppp, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m),
-			       pptp_now_ms());
+			       clock_monotonic_ms());
 	rte_pktmbuf_free(m);
 }
 
@@ -397,7 +391,7 @@ call_summary(const struct pptp_call *call, struct rte_tel_data *d)
 	add_ip(d, "address", call->addr);
 	rte_tel_data_add_dict_string(d, "state", call->dead ? "closing" : ppp_link_state(&call->ppp));
 	rte_tel_data_add_dict_string(d, "mppe", mppe_mode(call));
-	rte_tel_data_add_dict_u64(d, "uptime_s", (pptp_now_ms() - call->started_ms) / 1000);
+	rte_tel_data_add_dict_u64(d, "uptime_s", (clock_monotonic_ms() - call->started_ms) / 1000);
 }
 
 /* The driver's fields of /dpvpn/tunnel,ID and /dpvpn/session,ID. */

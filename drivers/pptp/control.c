@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 #include <rte_tailq.h>
 
+#include "clock.h"
 #include "pptp_impl.h"
 
 #define PPTP_MAGIC 0x1a2b3c4d
@@ -63,34 +64,13 @@ static int spare_fd = -1;
 /* Connections whose descriptor would reach this are refused: the open files limit less FD_RESERVE. */
 static long fd_ceiling = -1;
 
-uint64_t
-pptp_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 pptp_log(const char *fmt, ...)
 {
-	uint64_t now = pptp_now_ms();
 	va_list ap;
 
-	/* 20 lines per second at most. */
-	if (now - pptp_srv.log_tokens_ms >= 1000) {
-		pptp_srv.log_tokens_ms = now;
-		pptp_srv.log_tokens = 20;
-	}
-	if (pptp_srv.log_tokens == 0)
-		return;
-	pptp_srv.log_tokens--;
 	va_start(ap, fmt);
-	printf("pptp: ");
-	vprintf(fmt, ap);
-	printf("\n");
-	fflush(stdout);
+	log_limited_v(&pptp_srv.log, "pptp", fmt, ap);
 	va_end(ap);
 }
 
@@ -213,7 +193,7 @@ on_ocrq(struct pptp_conn *c, const uint8_t *m)
 	put16(r + 26, 0);
 	send_msg(c, OCRP, r);
 	if (call != NULL)
-		ppp_link_start(&call->ppp, pptp_now_ms());
+		ppp_link_start(&call->ppp, clock_monotonic_ms());
 }
 
 void
@@ -330,7 +310,7 @@ conn_read(struct pptp_conn *c)
 		return;
 	}
 	c->rlen += (uint32_t)n;
-	c->last_rx_ms = pptp_now_ms();
+	c->last_rx_ms = clock_monotonic_ms();
 	while (c->rlen >= 2 && !c->dead) {
 		uint16_t len = get16(c->rbuf);
 
@@ -352,7 +332,7 @@ static void
 fd_warning(const char *why)
 {
 	static uint64_t last_ms;
-	uint64_t now = pptp_now_ms();
+	uint64_t now = clock_monotonic_ms();
 
 	if (last_ms != 0 && now - last_ms < 1000)
 		return;
@@ -431,7 +411,7 @@ pptp_conn_add(int fd, rte_be32_t peer, uint16_t peer_port)
 	c->fd = fd;
 	c->peer = peer;
 	c->peer_port = peer_port;
-	c->last_rx_ms = pptp_now_ms();
+	c->last_rx_ms = clock_monotonic_ms();
 	TAILQ_INSERT_TAIL(&pptp_srv.conns, c, next);
 	pptp_srv.nb_conns++;
 	pptp_srv.conns_accepted++;
@@ -601,7 +581,7 @@ pptp_server_poll(int timeout_ms)
 	while ((k = rte_ring_sc_dequeue_burst(pptp_ctl_ring, (void **)frames, RTE_DIM(frames), NULL)) != 0)
 		for (unsigned i = 0; i < k; i++)
 			pptp_call_ppp_input(frames[i]);
-	now = pptp_now_ms();
+	now = clock_monotonic_ms();
 	pptp_calls_timer(now);
 	conns_timer(now);
 	conns_reap();

@@ -43,26 +43,6 @@ parse_choice(const struct tunnel_conf *tc, const char *key, const char *const *n
 }
 
 static int
-parse_dns(const struct tunnel_conf *tc, struct ppp_conf *ppp)
-{
-	const char *v = tc->get(tc, "dns");
-	char buf[128], *save = NULL, *item;
-	unsigned n = 0;
-
-	if (v == NULL)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", v);
-	for (item = strtok_r(buf, ", ", &save); item != NULL; item = strtok_r(NULL, ", ", &save)) {
-		if (n == 2)
-			return tc->error(tc, "dns", "at most two addresses (primary, secondary)");
-		if (pkt_parse_ipv4(item, &ppp->dns[n]) < 0)
-			return tc->error(tc, "dns", "'%s' is not an IPv4 address", item);
-		n++;
-	}
-	return 0;
-}
-
-static int
 parse_auth(const struct tunnel_conf *tc, struct ppp_conf *ppp)
 {
 	const char *v = tc->get(tc, "auth");
@@ -95,6 +75,7 @@ pptp_conf_parse(struct pptp_conf *c, const struct tunnel_conf *tc)
 	struct ppp_conf *ppp = &c->ppp;
 	const char *v;
 	uint64_t u;
+	unsigned n;
 	uint8_t b;
 
 	memset(c, 0, sizeof(*c));
@@ -108,7 +89,7 @@ pptp_conf_parse(struct pptp_conf *c, const struct tunnel_conf *tc)
 	v = tc->get(tc, "name");
 	if (v != NULL)
 		snprintf(ppp->name, sizeof(ppp->name), "%s", v);
-	if (parse_ip(tc, "local_address", c->enable, &ppp->local_addr) < 0 || parse_dns(tc, ppp) < 0 ||
+	if (parse_ip(tc, "local_address", c->enable, &ppp->local_addr) < 0 || tunnel_conf_ipv4_list(tc, "dns", ppp->dns, 2, &n) < 0 ||
 	    parse_auth(tc, ppp) < 0)
 		return -1;
 	v = tc->get(tc, "pool");

@@ -5,6 +5,7 @@
 
 #include <sys/queue.h>
 
+#include "log_limit.h"
 #include "pptp.h"
 
 /* A client's TCP connection on port 1723 (RFC 2637 2: one per client host). */
@@ -63,13 +64,11 @@ struct pptp_server {
 	/* counters */
 	uint64_t conns_accepted, conns_closed, conns_refused, calls_opened, calls_closed, calls_refused,
 		 auth_failures, sessions_up, bad_messages, echo_timeouts, ppp_frames_rx, ppp_frames_tx;
-	uint64_t log_tokens_ms;
-	unsigned log_tokens;
+	struct log_limit log;
 };
 
 extern struct pptp_server pptp_srv;
 
-uint64_t pptp_now_ms(void);
 /* Rate-limited log line (control protocols must not flood the log). */
 void pptp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -45,3 +45,12 @@ clock_fake_advance(uint64_t ticks)
 {
 	__atomic_fetch_add(&clock_state.fake_now, ticks, __ATOMIC_RELAXED);
 }
+
+uint64_t
+clock_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

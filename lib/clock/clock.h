@@ -25,6 +25,12 @@ extern struct clock_state clock_state;
  * (works without EAL); EAL users pass rte_get_tsc_hz(). */
 void clock_init(uint64_t hz);
 
+/*
+ * Control-plane time in milliseconds (CLOCK_MONOTONIC): the control threads'
+ * timers and ages. Not the TSC, and not faked by clock_use_fake.
+ */
+uint64_t clock_monotonic_ms(void);
+
 /* Tests: freeze time at start ticks; clock_now() then only moves on advance. */
 void clock_use_fake(uint64_t hz, uint64_t start);
 void clock_fake_advance(uint64_t ticks);

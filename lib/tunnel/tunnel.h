@@ -70,6 +70,21 @@ int tunnel_conf_bool(const struct tunnel_conf *c, const char *key, bool def, boo
 int tunnel_conf_uint(const struct tunnel_conf *c, const char *key, uint64_t def, uint64_t min,
 		     uint64_t max, uint64_t *out);
 
+/*
+ * Reads a list of IPv4 addresses separated by commas or spaces, at most max,
+ * into out; *n gets how many (0 when the key is absent). -1 on a bad item.
+ */
+int tunnel_conf_ipv4_list(const struct tunnel_conf *c, const char *key, rte_be32_t *out, unsigned max,
+			  unsigned *n);
+
+/*
+ * A session made at run time takes what its server's section set for every
+ * session (a template tunnel: TTL, DSCP, reorder window, MSS clamp); the QoS
+ * queue is the app's (session_add).
+ */
+struct tunnel;
+void tunnel_from_template(struct tunnel *t, const struct tunnel *tpl);
+
 /* What decap learnt about a received packet. */
 struct tunnel_rx {
 	uint32_t seq;

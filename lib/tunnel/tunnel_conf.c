@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -49,5 +50,37 @@ tunnel_conf_uint(const struct tunnel_conf *c, const char *key, uint64_t def, uin
 		return c->error(c, key, "%llu is outside [%llu, %llu]", n,
 				(unsigned long long)min, (unsigned long long)max);
 	*out = n;
+	return 0;
+}
+
+void
+tunnel_from_template(struct tunnel *t, const struct tunnel *tpl)
+{
+	t->ttl = tpl->ttl;
+	t->dscp = tpl->dscp;
+	t->reorder_mode = tpl->reorder_mode;
+	t->reorder_conf = tpl->reorder_conf;
+	t->mss_clamp = tpl->mss_clamp;
+	t->sequenced = true;
+	t->source_check = true;
+}
+
+int
+tunnel_conf_ipv4_list(const struct tunnel_conf *c, const char *key, rte_be32_t *out, unsigned max, unsigned *n)
+{
+	const char *v = c->get(c, key);
+	char buf[256], *save = NULL, *item;
+
+	*n = 0;
+	if (v == NULL)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (item = strtok_r(buf, ", ", &save); item != NULL; item = strtok_r(NULL, ", ", &save)) {
+		if (*n == max)
+			return c->error(c, key, "at most %u addresses", max);
+		if (pkt_parse_ipv4(item, &out[*n]) < 0)
+			return c->error(c, key, "'%s' is not an IPv4 address", item);
+		(*n)++;
+	}
 	return 0;
 }

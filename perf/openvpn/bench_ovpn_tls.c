@@ -153,15 +153,10 @@ session_new(unsigned s)
 
 	if (t == NULL || RAND_bytes(B.material[s], sizeof(B.material[s])) != 1)
 		die("session %u: no memory or no random bytes", s);
-	t->ops = &openvpn_tls_ops;
-	t->priv = o;
 	t->peer = PEER;
 	t->local = LOCAL;
-	o->peer_id = s + 1;
-	o->port = RTE_BE16(1194);
-	o->peer_port = RTE_BE16(40000);
-	o->window_key = -1;
-	o->keys[0] = ovpn_dkey_new(B.algo, 0, 1, B.material[s], true);
+	ovpn_session_init(t, o, s + 1, RTE_BE16(1194), RTE_BE16(40000),
+			  ovpn_dkey_new(B.algo, 0, 1, B.material[s], true));
 	if (o->keys[0] == NULL)
 		die("ovpn_dkey_new failed");
 	return t;

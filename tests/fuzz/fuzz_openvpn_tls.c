@@ -54,15 +54,9 @@ session(enum aead_algo a, bool is_server)
 
 	for (unsigned i = 0; i < sizeof(material); i++)
 		material[i] = (uint8_t)(i * 13 + 7);
-	t->ops = &openvpn_tls_ops;
-	t->priv = s;
 	t->peer = RTE_BE32(0xc0000202);
 	t->local = RTE_BE32(0xc0000201);
-	s->peer_id = 7;
-	s->port = RTE_BE16(1194);
-	s->peer_port = RTE_BE16(40000);
-	s->window_key = -1;
-	s->keys[0] = ovpn_dkey_new(a, 0, 1, material, is_server);
+	ovpn_session_init(t, s, 7, RTE_BE16(1194), RTE_BE16(40000), ovpn_dkey_new(a, 0, 1, material, is_server));
 	if (s->keys[0] == NULL)
 		abort();
 	return t;

@@ -354,16 +354,10 @@ session(enum aead_algo a)
 	struct tunnel *t = calloc(1, sizeof(*t) + sizeof(struct ovpn_session));
 	struct ovpn_session *s = (struct ovpn_session *)(t + 1);
 
-	t->ops = &openvpn_tls_ops;
-	t->priv = s;
 	t->peer = RTE_BE32(0xc0000202);
 	t->local = RTE_BE32(0xc0000201);
-	s->peer_id = 0x123456;
-	s->port = RTE_BE16(1194);
-	s->peer_port = RTE_BE16(40000);
-	s->window_key = -1;
-	s->keys[0] = ovpn_dkey_new(a, 0, 1, material, true);
-	CHECK(s->keys[0] != NULL);
+	ovpn_session_init(t, s, 0x123456, RTE_BE16(1194), RTE_BE16(40000), ovpn_dkey_new(a, 0, 1, material, true));
+	CHECK(s->keys[0] != NULL && s->window_key == -1);
 	return t;
 }
 
@@ -373,6 +367,8 @@ inner_packet(uint32_t len, uint8_t fill)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
 
+	if (p == NULL)
+		abort();
 	memset(p, fill, len);
 	p[0] = 0x45;
 	return m;
@@ -389,6 +385,8 @@ client_packet(enum aead_algo a, uint8_t key_id, uint32_t pid, uint32_t inner_len
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(p + 20);
 	uint8_t *d = p + 28;
 
+	if (p == NULL)
+		abort();
 	memset(p, 0, 28);
 	ip->version_ihl = 0x45;
 	ip->src_addr = RTE_BE32(0xc0000202);
