@@ -120,6 +120,23 @@ def plug(env, lan_ns, name, host_side=None):
     return ns
 
 
+# dpvpn's ports in both openvpn tests: af_packet on the outside veth (the clients' bridge) and on
+# the inside host's veth.
+CONFIG_HEAD = """
+[dpvpn]
+mbufs = 8191
+idle_sleep_us = 20
+[outside]
+device = net_af_packet0
+devargs = iface={outside}
+address = {dpvpn_outer}/24
+[inside]
+device = net_af_packet1
+devargs = iface={inside}
+address = {dpvpn_inner}/24
+"""
+
+
 def skip_reason():
     """Why an openvpn interop test cannot run here (exit 77), or None."""
     if os.geteuid() != 0:

@@ -62,19 +62,17 @@ q() {
 start=$(date -u -d '1 day ago' +%Y%m%d%H%M%SZ)
 end=$(date -u -d '30 days' +%Y%m%d%H%M%SZ)
 
-cat >"$stage/openssl-ca.cnf" <<'EOF'
-# Minimal openssl config for pki.sh's test CAs; paths are relative to the PKI directory.
-[ ca ]
-default_ca = ca_main
-
-[ ca_main ]
-dir = ./ca-db/main
-certificate = ./ca.crt
-private_key = ./ca.key
-database = $dir/index.txt
-serial = $dir/serial
-crlnumber = $dir/crlnumber
-new_certs_dir = $dir/certs
+# One [ ca_* ] section per CA: the same settings but for where its files live.
+ca_section() { # NAME DB_DIR CERT KEY
+    cat <<EOF
+[ $1 ]
+dir = $2
+certificate = $3
+private_key = $4
+database = \$dir/index.txt
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+new_certs_dir = \$dir/certs
 default_md = sha256
 default_days = 30
 default_crl_days = 30
@@ -85,24 +83,16 @@ email_in_dn = no
 x509_extensions = ext_client
 crl_extensions = ext_crl
 
-[ ca_foreign ]
-dir = ./ca-db/foreign
-certificate = ./foreign-ca.crt
-private_key = ./foreign-ca.key
-database = $dir/index.txt
-serial = $dir/serial
-crlnumber = $dir/crlnumber
-new_certs_dir = $dir/certs
-default_md = sha256
-default_days = 30
-default_crl_days = 30
-policy = policy_cn
-unique_subject = no
-copy_extensions = none
-email_in_dn = no
-x509_extensions = ext_client
-crl_extensions = ext_crl
+EOF
+}
 
+{
+    printf '# Minimal openssl config for the test CAs of pki.sh; paths are relative to the PKI directory.\n'
+    printf '[ ca ]\ndefault_ca = ca_main\n\n'
+    ca_section ca_main ./ca-db/main ./ca.crt ./ca.key
+    ca_section ca_foreign ./ca-db/foreign ./foreign-ca.crt ./foreign-ca.key
+} >"$stage/openssl-ca.cnf"
+cat >>"$stage/openssl-ca.cnf" <<'EOF'
 [ policy_cn ]
 commonName = supplied
 

@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import Daemon  # noqa: E402
 import netenv  # noqa: E402
-from ovpnenv import client_namespaces, iperf, kill_pidfile, lan, ping, plug, skip_reason, wait_log  # noqa: E402
+from ovpnenv import CONFIG_HEAD, client_namespaces, iperf, kill_pidfile, lan, ping, plug, skip_reason, wait_log  # noqa: E402
 
 DPVPN_OUTER, DPVPN_INNER, HOST_INNER = "192.0.2.1", "10.0.0.1", "10.0.0.2"
 CLIENTS = [  # outer address, tunnel address, UDP port
@@ -42,19 +42,6 @@ FRAGMENT = 600
 # --nobind: a random source port, as behind NAT; its tunnel has peer_port = any.
 NAT_CLIENT = ("192.0.2.6", "10.99.0.6", None)
 
-CONFIG_HEAD = """
-[dpvpn]
-mbufs = 8191
-idle_sleep_us = 20
-[outside]
-device = net_af_packet0
-devargs = iface={outside}
-address = {dpvpn_outer}/24
-[inside]
-device = net_af_packet1
-devargs = iface={inside}
-address = {dpvpn_inner}/24
-"""
 CONFIG_TUNNEL = """
 [tunnel {id}]
 protocol = openvpn

@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "lib"))
 from checks import Checks  # noqa: E402
 from dpvpn_harness import Daemon  # noqa: E402
 import netenv  # noqa: E402
-from ovpnenv import client_namespaces, iperf, kill_pidfile, lan, ping, plug, skip_reason, wait_log  # noqa: E402
+from ovpnenv import CONFIG_HEAD, client_namespaces, iperf, kill_pidfile, lan, ping, plug, skip_reason, wait_log  # noqa: E402
 
 DPVPN_OUTER, DPVPN_INNER, HOST_INNER = "192.0.2.1", "10.0.0.1", "10.0.0.2"
 POOL = "10.8.0.0/24"
@@ -52,19 +52,7 @@ REFUSED = [("r0", "revoked", "192.0.2.5", []), ("r1", "foreign", "192.0.2.6", []
 # Many at once: each in its own namespace (its own tun and routes), all with one certificate.
 MANY = [(f"m{i}", "client2", f"192.0.2.{20 + i}", []) for i in range(12)]
 
-CONFIG = """
-[dpvpn]
-mbufs = 8191
-idle_sleep_us = 20
-[outside]
-device = net_af_packet0
-devargs = iface={outside}
-address = {dpvpn_outer}/24
-[inside]
-device = net_af_packet1
-devargs = iface={inside}
-address = {dpvpn_inner}/24
-[openvpn_server]
+CONFIG = CONFIG_HEAD + """[openvpn_server]
 enable = yes
 tap = dpo{uid}
 port = 1194
@@ -138,6 +126,15 @@ def seal(cipher, material, peer_id, key_id, pid, inner):
     head = bytes([9 << 3 | key_id]) + peer_id.to_bytes(3, "big") + pid.to_bytes(4, "big")
     sealed = box.encrypt(pid.to_bytes(4, "big") + material[64:72], inner, head)
     return head + sealed[-16:] + sealed[:-16]
+
+
+def stop_all(work, names, dmn):
+    """The clients, then dpvpn: every mbuf must be back in the pool."""
+    for n in names:
+        kill_pidfile(os.path.join(work, f"{n}.pid"))
+    dmn.stop()
+    leaked = dmn.mbufs_in_use_after_shutdown()
+    check(leaked == 0, f"mbufs in use after shutdown: {leaked}")
 
 
 def pinger(env, ns, results, stop):
@@ -247,17 +244,8 @@ def main():
         next_seq = dmn.query(f"/dpvpn/session,{s1['tunnel']}")["reorder"]["next_seq"]
         mat = bytes.fromhex(k1["material"])
         cport = int(k1["client"].rsplit(":", 1)[1])
-        echo = bytes.fromhex("45000054") + bytes(4) + bytes([64, 1, 0, 0]) + \
-            bytes(int(x) for x in s1["address"].split(".")) + bytes(int(x) for x in HOST_INNER.split("."))
-        import struct
-        def ip_sum(h):
-            v = sum(struct.unpack("!10H", h))
-            v = (v >> 16) + (v & 0xffff)
-            return ~(v + (v >> 16)) & 0xffff
-        echo = echo[:10] + struct.pack("!H", ip_sum(echo)) + echo[12:]
-        body = bytes([8, 0, 0, 0, 0, 1, 0, 1]) + bytes(56)
-        csum = ~sum(struct.unpack("!32H", body)) & 0xffff
-        inner = echo + body[:2] + struct.pack("!H", ((csum & 0xffff) + (csum >> 16)) & 0xffff) + body[4:]
+        from scapy.all import ICMP, IP, Raw
+        inner = bytes(IP(src=s1["address"], dst=HOST_INNER) / ICMP(id=1, seq=1) / Raw(bytes(56)))
         good = seal(CIPHERS["c1"], mat, s1["peer_id"], 0, next_seq, inner)
         forged = bytearray(good)
         forged[10] ^= 1
@@ -371,13 +359,8 @@ def main():
         addrs = {v["address"] for k, v in dmn.query("/dpvpn/sessions").items() if k.startswith("ovpn_")}
         check(len(addrs) == srv["clients"], f"{len(addrs)} distinct addresses for {srv['clients']} clients")
 
-        for n in names:
-            kill_pidfile(os.path.join(work, f"{n}.pid"))
-        names = []
-        dmn.stop()
-        leaked = dmn.mbufs_in_use_after_shutdown()
-        check(leaked == 0, f"mbufs in use after shutdown: {leaked}")
-        dmn = None
+        stop_all(work, names, dmn)
+        names, dmn = [], None
 
         # Pre-2.5 key derivation (the TLS 1.0 PRF): what a client gets when the exporter is off;
         # and --fragment 600 on both sides: its 1400-byte pings arrive in fragments.
@@ -401,13 +384,8 @@ def main():
         check(got == 10 and tf.get("reassembled", 0) >= 10 and tf.get("fragments_rx", 0) >= 2 * tf.get("reassembled", 0),
               f"c1 with --fragment 600: 10/10 pings of 1400 bytes (got {got}), {tf.get('fragments_rx')} fragments "
               f"reassembled into {tf.get('reassembled')} datagrams")
-        for n in names:
-            kill_pidfile(os.path.join(work, f"{n}.pid"))
-        names = []
-        dmn.stop()
-        leaked = dmn.mbufs_in_use_after_shutdown()
-        check(leaked == 0, f"mbufs in use after shutdown: {leaked}")
-        dmn = None
+        stop_all(work, names, dmn)
+        names, dmn = [], None
         return check.summary()
     finally:
         for n in names:
