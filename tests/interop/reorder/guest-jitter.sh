@@ -20,6 +20,13 @@ $ip route add "$HOST_NET" dev gre1
 # An IPv6 address on gre1 for the probe below (no DAD: nothing answers on the other side).
 $ip -6 addr add fd00:99::2/64 dev gre1 nodad
 $ip -d link show gre1
+# LINE_RATE (e.g. 200mbit): the sender's line, a token bucket on gre1 ahead of netem on eth0, for
+# every phase. It keeps the emulated CPU below saturation, so netem's own cost under TCG does
+# not decide the goodput (the patch's authors measured on a 200 Mbit/s path).
+if [ -n "$LINE_RATE" ]; then
+    $tc qdisc add dev gre1 root tbf rate "$LINE_RATE" burst 256kb latency 50ms
+    echo "DPVPN-LINE $($tc qdisc show dev gre1 | head -n 1)"
+fi
 set +e
 
 # dpvpn may still be starting: wait (bounded) for the first answer through the tunnel.
@@ -83,6 +90,7 @@ for p in $PHASES; do
     echo "DPVPN-TC-END $name"
 done
 $tc qdisc del dev eth0 root >/dev/null 2>&1
+[ -n "$LINE_RATE" ] && $tc -s qdisc show dev gre1
 $ip -s link show gre1
 $ip -s link show eth0
 exit $rc
