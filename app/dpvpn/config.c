@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -618,11 +619,23 @@ check_unique_tunnels(const char *file, struct dpvpn_config *cfg)
 {
 	char sec[64];
 
-	for (unsigned i = 0; i < cfg->nb_tunnels; i++)
+	for (unsigned i = 0; i < cfg->nb_tunnels; i++) {
+		const struct tunnel *t = cfg->tunnels[i];
+
+		snprintf(sec, sizeof(sec), "tunnel %u", t->id);
+		/* The outside fast path relies on it: a packet from our own address finds no tunnel. */
+		for (unsigned p = 0; p < t->nb_paths; p++)
+			if (t->paths[p].peer == cfg->outside.addr || t->paths[p].peer == cfg->inside.addr) {
+				char addr[INET_ADDRSTRLEN];
+
+				inet_ntop(AF_INET, &t->paths[p].peer, addr, sizeof(addr));
+				fprintf(stderr, "%s:%d: [%s] peer: %s is one of our own addresses\n", file,
+					find_line(file, sec, "peer"), sec, addr);
+				return -1;
+			}
 		for (unsigned j = 0; j < i; j++) {
 			struct tunnel_key a = { 0 }, b = { 0 };
 
-			snprintf(sec, sizeof(sec), "tunnel %u", cfg->tunnels[i]->id);
 			if (cfg->tunnels[i]->id == cfg->tunnels[j]->id) {
 				fprintf(stderr, "%s:%d: [%s] duplicate tunnel id\n", file,
 					find_line(file, sec, NULL), sec);
@@ -636,6 +649,7 @@ check_unique_tunnels(const char *file, struct dpvpn_config *cfg)
 				return -1;
 			}
 		}
+	}
 	return 0;
 }
 

@@ -434,31 +434,26 @@ outer_form_match(const struct outer_form *f, const uint8_t *p)
 
 /*
  * The checks of stage 1 on m's headers from l3 on (IPv4 total length, the
- * NIC's checksum verdict, source, header sum), then the tunnel key into k.
+ * NIC's checksum verdict, header sum). Not outside_one's source checks: a
+ * tunnel's peer is never a martian (config.c: add_path) nor our own address
+ * (check_unique_tunnels), so such a source finds no tunnel, and outside_one
+ * then drops the packet for its source as before.
  */
 static __rte_always_inline bool
-outer_ipv4_ok(const struct fast_ctx *c, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
-	      const struct gre_info *gi, struct tunnel_key_words *k)
+outer_ipv4_ok(const struct fast_ctx *c, const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 {
 	const uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	/* The source's first octet: 0/8, 127/8 and 224/3 are martians (pkt_ipv4_is_martian_source). */
-	const uint8_t first = ((const uint8_t *)&ip->src_addr)[0];
 
 	if (host16(ip->total_length) != rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr) ||
-	    csum == RTE_MBUF_F_RX_IP_CKSUM_BAD || (uint8_t)(first - 1) >= 223 || first == 127 ||
-	    ip->src_addr == c->out_addr || ip->src_addr == c->in_addr)
+	    csum == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return false;
 	/* Checked unless configured off or the NIC checked it. */
-	if (likely(c->verify) && likely(csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD) && !ipv4_sum20_ok(ip))
-		return false;
-	*k = gre_rx_key(ip->src_addr, ip->dst_addr, gi);
-	return true;
+	return !(likely(c->verify) && likely(csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD) && !ipv4_sum20_ok(ip));
 }
 
 /* outside_classify for a packet not in outer_form: the same checks one by one, any GRE header. */
 static __rte_noinline bool
-outside_classify_any(const struct fast_ctx *c, const struct rte_mbuf *m, struct gre_info *gi,
-		     struct tunnel_key_words *k)
+outside_classify_any(const struct fast_ctx *c, const struct rte_mbuf *m, struct gre_info *gi)
 {
 	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -470,34 +465,50 @@ outside_classify_any(const struct fast_ctx *c, const struct rte_mbuf *m, struct 
 	       (load32(p + 20) & bytes32(0x3f, 0xff, 0, 0xff)) == bytes32(0, 0, 0, IPPROTO_GRE) &&
 	       load32(p + l3 + offsetof(struct rte_ipv4_hdr, dst_addr)) == c->out_addr &&
 	       gre_parse(p + l4, len - l4, gi) == DROP_MAX &&
-	       outer_ipv4_ok(c, m, (const struct rte_ipv4_hdr *)(p + l3), gi, k);
+	       outer_ipv4_ok(c, m, (const struct rte_ipv4_hdr *)(p + l3));
 }
 
+/* What stage 1 found a packet to be. */
+enum outside_class {
+	CLASS_OTHER,            /* outside_one: every check in order */
+	CLASS_GRE,              /* a well-formed GRE packet to us, header parsed into gi */
+	CLASS_FORM,             /* the same in outer_form: only gi->hdr_len is set */
+};
+
 /*
- * Stage 1 of a burst: is m a well-formed GRE packet to us? Then true, with
- * the GRE header parsed into gi and the tunnel key into k. Else false, and
- * outside_one takes m through every check in order. Has no effect on m or
- * any counter, so it may run ahead of the packets before m. What l2_input,
+ * Stage 1 of a burst: is m a well-formed GRE packet to us? Then CLASS_GRE or
+ * CLASS_FORM, with the tunnel key in k. Else CLASS_OTHER, and outside_one
+ * takes m through every check in order. Has no effect on m or any counter,
+ * so it may run ahead of the packets before m. What l2_input,
  * ipv4_input_check and outside_one would accept, without padding to trim.
  */
-static __rte_always_inline bool
+static __rte_always_inline enum outside_class
 outside_classify(const struct fast_ctx *c, const struct rte_mbuf *m, struct gre_info *gi,
 		 struct tunnel_key_words *k)
 {
 	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + l3);
 	uint32_t key;
 
-	if (unlikely(rte_pktmbuf_data_len(m) < l4 + 8) || unlikely(!outer_form_match(&c->form, p)))
-		return outside_classify_any(c, m, gi, k);
-	/* GRE with at most a key: gre_parse's result without its branches. */
+	/*
+	 * The key is made here, from registers, on both paths: a k that
+	 * outside_classify_any wrote through a pointer would live on the stack,
+	 * and the lookup's 16-byte reload of its two 8-byte stores cannot be
+	 * store-forwarded (the stall showed as the profile's top instruction).
+	 */
+	if (unlikely(rte_pktmbuf_data_len(m) < l4 + 8) || unlikely(!outer_form_match(&c->form, p))) {
+		if (!outside_classify_any(c, m, gi))
+			return CLASS_OTHER;
+		*k = gre_rx_key(ip->src_addr, ip->dst_addr, gi);
+		return CLASS_GRE;
+	}
+	/* GRE with at most a key, carrying IPv4: all stage 2 needs is the header's length. */
 	key = (p[l4] >> 5) & 1;
-	gi->flags = host16(load16(p + l4));
-	gi->proto = RTE_ETHER_TYPE_IPV4;
 	gi->hdr_len = (uint16_t)(4 + 4 * key);
-	gi->key = key ? load32(p + l4 + 4) : 0;
-	gi->seq = 0;
-	return outer_ipv4_ok(c, m, (const struct rte_ipv4_hdr *)(p + l3), gi, k);
+	*k = tunnel_key_words_make(ip->src_addr, ip->dst_addr, key ? load32(p + l4 + 4) : 0, IPPROTO_GRE,
+				   (uint8_t)key);
+	return outer_ipv4_ok(c, m, ip) ? CLASS_FORM : CLASS_OTHER;
 }
 
 /*
@@ -599,6 +610,8 @@ inner_is_plain(const struct fast_ctx *c, const struct tunnel *t, const struct rt
 /* What stage 3 does with a packet. */
 enum outside_next {
 	NEXT_ONE_BY_ONE,        /* outside_one: every check in order */
+	NEXT_OWNED,             /* stage 1: an owned GRE tunnel's packet (CLASS_GRE), for stage 2 */
+	NEXT_OWNED_FORM,        /* the same in outer_form (CLASS_FORM) */
 	NEXT_DONE,              /* dropped or forwarded in stage 2 */
 	NEXT_REORDER,           /* decapsulated, into the tunnel's window */
 	NEXT_DELIVER,           /* decapsulated, deliver's full checks */
@@ -714,15 +727,31 @@ decap_to_deliver(struct rte_mbuf *m, uint16_t inner_off)
 }
 
 /*
+ * gre_decap_check for a packet in outer_form (flags at most a key, IPv4
+ * inside): only the tunnel's own requirements can fail it.
+ */
+static __rte_always_inline enum drop_reason
+gre_form_check(const struct tunnel *t)
+{
+	const struct gre_tunnel *g = t->priv;
+
+	/* Both options in one load (gre.h keeps them adjacent). */
+	if (likely(load16(&g->seq) == 0))
+		return DROP_MAX;
+	return g->csum ? DROP_CHECKSUM_MISSING : DROP_SEQ_MISSING;
+}
+
+/*
  * Stage 2 for an owned GRE packet m of t, on the headers as received:
- * decap's checks, RFC 6040's ECN step, then the window, a drop, or
- * deliver's checks. Returns what stage 3 does (*arg: the sequence number or
- * the next hop); strips m unless it is plain, and forwards a plain one at
- * once when forward says so (nothing before it is left for stage 3).
+ * decap's checks (gre_form_check when form), RFC 6040's ECN step, then the
+ * window, a drop, or deliver's checks. Returns what stage 3 does (*arg: the
+ * sequence number or the next hop); strips m unless it is plain, and
+ * forwards a plain one at once when forward says so (nothing before it is
+ * left for stage 3).
  */
 static __rte_always_inline uint8_t
 decap_owned_gre(struct worker *w, const struct fast_ctx *c, struct tunnel *t, struct rte_mbuf *m,
-		const struct gre_info *gi, uint32_t *arg, bool forward, struct plain_l2 *l2)
+		const struct gre_info *gi, uint32_t *arg, bool forward, bool form, struct plain_l2 *l2)
 {
 	const uint16_t l3 = sizeof(struct rte_ether_hdr), l4 = l3 + sizeof(struct rte_ipv4_hdr);
 	const uint16_t off = (uint16_t)(l4 + gi->hdr_len);
@@ -732,8 +761,14 @@ decap_owned_gre(struct worker *w, const struct fast_ctx *c, struct tunnel *t, st
 	const uint8_t outer_tos = ((const struct rte_ipv4_hdr *)(p + l3))->type_of_service;
 	struct tunnel_rx rx = { .has_seq = false };
 	enum drop_reason r;
+	rte_be32_t nh;
 
-	r = gre_decap_check(t, m, l4, gi, &rx);
+	if (form) {
+		rx.late_drop = 0;
+		r = gre_form_check(t);
+	} else {
+		r = gre_decap_check(t, m, l4, gi, &rx);
+	}
 	/* The ECN step, which passes an outer Not-ECT packet as it is. */
 	if (unlikely((outer_tos & PKT_ECN_MASK) != PKT_ECN_NOT_ECT) && likely(r == DROP_MAX) &&
 	    likely(!rx.late_drop))
@@ -741,22 +776,32 @@ decap_owned_gre(struct worker *w, const struct fast_ctx *c, struct tunnel *t, st
 	if (unlikely(r != DROP_MAX) || unlikely(rx.late_drop) ||
 	    (t->reorder_mode != TUNNEL_REORDER_NONE && rx.has_seq))
 		return decap_other(t, m, r, rx, off, arg);
-	if (likely(inner_is_plain(c, t, in, avail, len, arg))) {
+	if (likely(inner_is_plain(c, t, in, avail, len, &nh))) {
 		if (likely(forward)) {
-			forward_plain(w, t, m, in, off, len, *arg, l2);
+			forward_plain(w, t, m, in, off, len, nh, l2);
 			return NEXT_DONE;
 		}
+		*arg = nh;
 		return NEXT_PLAIN;
 	}
 	return decap_to_deliver(m, off);
 }
 
+/* decap_owned_gre for a CLASS_GRE packet, out of line (the inline copy is for outer_form). */
+static __rte_noinline uint8_t
+decap_owned_gre_any(struct worker *w, const struct fast_ctx *c, struct tunnel *t, struct rte_mbuf *m,
+		    const struct gre_info *gi, uint32_t *arg, bool forward, struct plain_l2 *l2)
+{
+	return decap_owned_gre(w, c, t, m, gi, arg, forward, false, l2);
+}
+
 /* decap_owned_gre for a packet after one left for stage 3: checks only, out of line. */
 static __rte_noinline uint8_t
 decap_owned_gre_late(struct worker *w, const struct fast_ctx *c, struct tunnel *t, struct rte_mbuf *m,
-		     const struct gre_info *gi, uint32_t *arg, struct plain_l2 *l2)
+		     const struct gre_info *gi, uint32_t *arg, bool form, struct plain_l2 *l2)
 {
-	return decap_owned_gre(w, c, t, m, gi, arg, false, l2);
+	return form ? decap_owned_gre(w, c, t, m, gi, arg, false, true, l2)
+		    : decap_owned_gre(w, c, t, m, gi, arg, false, false, l2);
 }
 
 /*
@@ -791,39 +836,41 @@ outside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
-		if (likely(outside_classify(&c, pkts[i], &gis[i], &k))) {
+		const enum outside_class cl = outside_classify(&c, pkts[i], &gis[i], &k);
+
+		next[i] = NEXT_ONE_BY_ONE;
+		if (likely(cl != CLASS_OTHER)) {
 			t = tunnel_table_lookup_words(&dp.tunnels, w->tcache, k);
-			if (likely(t != NULL)) {
-				/* What outside_owned reads next pass, while this one goes on. */
-				rte_prefetch0(&t->worker);
-				rte_prefetch0(&t->nb_paths);
+			if (likely(t != NULL) && likely(outside_owned(w, t))) {
+				next[i] = cl == CLASS_FORM ? NEXT_OWNED_FORM : NEXT_OWNED;
+				/* What stage 2 reads first, while the next packets are classified. */
+				rte_prefetch0(t->priv);
 			}
 		}
 		ts[i] = t;
 	}
-	for (uint16_t i = 0; i < n; i++) {
-		const struct tunnel *t = ts[i];
-
-		next[i] = NEXT_ONE_BY_ONE;
-		if (likely(t != NULL) && likely(outside_owned(w, t))) {
-			next[i] = NEXT_PLAIN;
-			rte_prefetch0(t->priv);
-		}
-	}
 	/* Forwarding right away while nothing before is left for stage 3 ... */
 	for (first_pending = 0; first_pending < n; first_pending++) {
 		const uint16_t i = first_pending;
+		uint8_t done;
 
-		if (unlikely(next[i] != NEXT_PLAIN))
+		if (likely(next[i] == NEXT_OWNED_FORM))
+			done = decap_owned_gre(w, &c, ts[i], pkts[i], &gis[i], &arg[i], true, true, &l2);
+		else if (next[i] == NEXT_OWNED)
+			done = decap_owned_gre_any(w, &c, ts[i], pkts[i], &gis[i], &arg[i], true, &l2);
+		else
 			break;
-		next[i] = decap_owned_gre(w, &c, ts[i], pkts[i], &gis[i], &arg[i], true, &l2);
-		if (unlikely(next[i] != NEXT_DONE))
+		/* next[] before first_pending is never read again. */
+		if (unlikely(done != NEXT_DONE)) {
+			next[i] = done;
 			break;
+		}
 	}
 	/* ... then only checking, for stage 3 to act in order. */
 	for (uint16_t i = first_pending + 1; i < n; i++)
-		if (next[i] == NEXT_PLAIN)
-			next[i] = decap_owned_gre_late(w, &c, ts[i], pkts[i], &gis[i], &arg[i], &l2);
+		if (next[i] == NEXT_OWNED || next[i] == NEXT_OWNED_FORM)
+			next[i] = decap_owned_gre_late(w, &c, ts[i], pkts[i], &gis[i], &arg[i],
+						       next[i] == NEXT_OWNED_FORM, &l2);
 	for (uint16_t i = first_pending; i < n; i++) {
 		switch (next[i]) {
 		case NEXT_PLAIN: {

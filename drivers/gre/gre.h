@@ -39,6 +39,9 @@ struct gre_tunnel {
 	bool csum;              /* send checksums and require them on receive */
 	uint32_t tx_seq;        /* next sequence number to send */
 };
+/* The outside fast path reads seq and csum as one 16-bit word. */
+static_assert(offsetof(struct gre_tunnel, csum) == offsetof(struct gre_tunnel, seq) + 1,
+	      "gre_tunnel: csum follows seq");
 
 /* Parsed fixed part of a GRE header. */
 struct gre_info {

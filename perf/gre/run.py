@@ -163,6 +163,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--build", help="build directory whose dpvpn to run (default: $DPVPN_BUILD, else build)")
+    ap.add_argument("--cases", default="decap64,decap1400,encap64,encap1400",
+                    help="comma list of DIRECTIONSIZE to run (A/B runs of one case)")
     args = ap.parse_args()
     if args.build:
         os.environ["DPVPN_BUILD"] = os.path.abspath(args.build)
@@ -174,6 +176,8 @@ def main():
     try:
         files = make_pcaps(work)
         for (direction, size), pcap in files.items():
+            if f"{direction}{size}" not in args.cases.split(","):
+                continue
             ceil, ours, busy = [], [], []
             for r in range(args.repeat):
                 ceil.append(testpmd_rate(pcap, args.seconds, huge, f"perf-tp-{os.getpid()}-{r}"))

@@ -134,6 +134,10 @@ def build_outside():
     o.bad(outer(flags="MF") / GRE(key_present=1, key=42) / IP(), "ip_fragment")
     o.bad(outer(dst="192.0.2.9") / ICMP(), "ip_not_for_us")
     o.bad(outer(src="127.0.0.1") / ICMP(), "ip_bad_source")
+    # GRE from martian or our own sources: the fast path leaves the source to the tunnel lookup
+    # (no tunnel has such a peer), so these must still end in ip_bad_source.
+    for src in ("127.0.0.1", "0.0.0.9", "224.0.0.5", OUT_IP, IN_IP):
+        o.bad(outer(src=src) / GRE(key_present=1, key=42) / IP(src="10.99.0.2", dst=HOST) / ICMP(), "ip_bad_source")
     o.bad(outer() / TCP(sport=1, dport=2), "ip_unknown_protocol")
     o.bad(outer() / UDP(sport=1, dport=2), "no_tunnel")  # UDP is OpenVPN's, and no tunnel has these ports
     o.bad(outer() / ICMP(chksum=0x1111), "icmp_malformed")

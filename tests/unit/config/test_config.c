@@ -210,6 +210,9 @@ test_errors(void)
 	expect_error("device = net_null1\n", "", "[inside] device: missing");
 	expect_error("peer = 198.51.100.7", "peer = 198.51.100.700", ":17: [tunnel 7] peer: '198.51.100.700' is not an IPv4 address");
 	expect_error("peer = 198.51.100.7", "peer = 224.0.0.1", ":17: [tunnel 7] peer: 224.0.0.1 is not a unicast address");
+	/* The outside fast path counts on it: a packet from our own address finds no tunnel. */
+	expect_error("peer = 198.51.100.7", "peer = 192.0.2.1", ":17: [tunnel 7] peer: 192.0.2.1 is one of our own addresses");
+	expect_error("peer = 198.51.100.7", "peer = 10.0.0.1", ":17: [tunnel 7] peer: 10.0.0.1 is one of our own addresses");
 	expect_error("key = 42", "key = 4294967296", ":18: [tunnel 7] key: 4294967296 is outside");
 	expect_error("sequence = yes", "sequence = maybe", ":19: [tunnel 7] sequence: 'maybe' is not a boolean");
 	expect_error("routes = 10.7.0.0/16", "routes = 10.7.0.1/16", ":20: [tunnel 7] routes: '10.7.0.1/16' is not a prefix");
