@@ -33,6 +33,8 @@ encap_prebuilt(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 	return true;
 }
 
+static void encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
+
 static void
 inside_one(struct worker *w, struct rte_mbuf *m)
 {
@@ -67,10 +69,17 @@ inside_one(struct worker *w, struct rte_mbuf *m)
 	}
 	pkt_ipv4_ttl_dec(ip);
 	if (t->worker == w->index) {
-		if (!(t->qos == NULL && rte_pktmbuf_pkt_len(m) <= t->mtu && encap_prebuilt(w, t, m)))
+		/* tunnel_send's steps for an unshaped tunnel and a packet that fits, inline. */
+		if (likely(t->qos == NULL) && likely(rte_pktmbuf_pkt_len(m) <= t->mtu)) {
+			tunnel_mss_clamp(t, ip, rte_pktmbuf_data_len(m));
+			if (!encap_prebuilt(w, t, m))
+				encap_one(w, t, m);
+		} else {
 			tunnel_encap_owned(w, t, m);
-	} else
+		}
+	} else {
 		handoff(w, t, m, HANDOFF_ENCAP, 0);
+	}
 	return;
 drop:
 	worker_drop(w, m, r);
