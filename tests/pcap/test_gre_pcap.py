@@ -189,6 +189,13 @@ def build_inside():
     i.bad(host / IP(src=HOST, dst="10.99.0.7", ttl=1) / UDP() / Raw(b"t"), "ip_ttl_expired")
     i.bad(host / IP(src=HOST, dst="10.50.0.1") / UDP(), "no_route")
     i.bad(host / IP(src="0.0.0.0", dst="10.99.0.7") / UDP(), "ip_bad_source")
+    # Each fails one check of the inside fast path (inside.c: inside_plain), so inside_one decides.
+    i.bad(host / IP(src=HOST, dst="10.99.0.7", chksum=0x1234) / UDP(), "ip_bad_checksum")
+    i.bad(host / IP(src=IN_IP, dst="10.99.0.7") / UDP(), "ip_bad_source")
+    i.bad(host / IP(src="127.0.0.1", dst="10.99.0.7") / UDP(), "ip_bad_source")
+    i.bad(host / IP(src="224.0.0.9", dst="10.99.0.7") / UDP(), "ip_bad_source")
+    i.bad(Ether(src=HOST_MAC, dst="02:00:00:00:09:09") / IP(src=HOST, dst="10.99.0.7") / UDP(), "eth_not_for_us")
+    i.bad(host / IP(src=HOST, dst="10.99.0.7", len=200) / UDP(), "ip_truncated")
     i.bad(host / IP(src=HOST, dst=IN_IP) / UDP(), "ip_unknown_protocol")
     return i
 
