@@ -10,6 +10,7 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
+#include "fuzz_eal.h"
 #include "gre.h"
 
 static struct rte_mempool *pool;
@@ -20,15 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { "fuzz", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--log-level=1", "-l", "0" };
-
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		abort();
-	pool = rte_pktmbuf_pool_create("fuzz", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL)
-		abort();
+	pool = fuzz_eal_init("fuzz", 255);
 	return 0;
 }
 

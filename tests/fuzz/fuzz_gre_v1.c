@@ -33,10 +33,10 @@
 #include <rte_ring.h>
 
 #include "clock.h"
+#include "fuzz_eal.h"
 #include "pptp_impl.h"
 
 /* A broken invariant: where, then abort (libFuzzer keeps the input). */
-#define FUZZ_FAIL() (fprintf(stderr, "%s:%d: invariant broken\n", __FILE__, __LINE__), abort())
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -74,15 +74,11 @@ host_send_frame(struct tunnel *t, struct rte_mbuf *m)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { "fuzz", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--log-level=1", "-l", "0" };
-
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		FUZZ_FAIL();
-	pool = rte_pktmbuf_pool_create("fuzz", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = fuzz_eal_init("fuzz", 511);
 	pptp_ctl_ring = rte_ring_create("fuzz_pptp_ctl", 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	if (pool == NULL || pptp_ctl_ring == NULL)
+	if (pptp_ctl_ring == NULL)
 		FUZZ_FAIL();
 	clock_use_fake(1000000000, 1);
 	host.pool = pool;

@@ -36,6 +36,7 @@
 #include <rte_udp.h>
 
 #include "data_channel.h"
+#include "fuzz_eal.h"
 #include "openvpn.h"
 
 static struct rte_mempool *pool;
@@ -95,7 +96,6 @@ configure(struct tunnel *t, const struct kv *table, const char *file)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { "fuzz", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--log-level=1", "-l", "0" };
 	static const struct kv s[] = { { "secret", "k.key" }, { "key_direction", "0" }, { NULL, NULL } };
 	static const struct kv c[] = { { "secret", "k.key" }, { "key_direction", "1" }, { NULL, NULL } };
 	static const struct kv s1[] = { { "secret", "k.key" }, { "key_direction", "0" }, { "cipher", "AES-128-CBC" },
@@ -112,10 +112,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		abort();
-	pool = rte_pktmbuf_pool_create("fuzz", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL || mkdtemp(dir) == NULL)
+	pool = fuzz_eal_init("fuzz", 255);
+	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/k.key", dir);
 	snprintf(file, sizeof(file), "%s/dpvpn.ini", dir);

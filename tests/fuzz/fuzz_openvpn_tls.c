@@ -31,6 +31,7 @@
 
 #include "control_packet.h"
 #include "data_channel.h"
+#include "fuzz_eal.h"
 #include "key_method.h"
 #include "openvpn.h"
 #include "reliable.h"
@@ -65,15 +66,9 @@ session(enum aead_algo a, bool is_server)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { "fuzz", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--log-level=1", "-l", "0" };
-
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		abort();
-	pool = rte_pktmbuf_pool_create("fuzz_ovtls", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-	if (pool == NULL)
-		abort();
+	pool = fuzz_eal_init("fuzz_ovtls", 255);
 	for (int i = 0; i < 3; i++) {
 		server[i] = session(algos[i], true);
 		client[i] = session(algos[i], false);

@@ -18,11 +18,9 @@
 
 #include <openssl/evp.h>
 
+#include "fuzz_fail.h"
 #include "mschapv2.h"
 #include "ppp.h"
-
-/* A broken invariant: where, then abort (libFuzzer keeps the input). */
-#define FUZZ_FAIL() (fprintf(stderr, "%s:%d: invariant broken\n", __FILE__, __LINE__), abort())
 
 /* LCP, IPCP, CCP */
 #define PEER_NB_FSM 3

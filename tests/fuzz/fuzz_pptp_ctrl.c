@@ -38,6 +38,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "fuzz_eal.h"
 #include "fuzz_ppp_peer.h"
 #include "pptp_impl.h"
 
@@ -145,16 +146,13 @@ host_send_frame(struct tunnel *t, struct rte_mbuf *m)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { "fuzz", "--no-huge", "-m", "128", "--no-pci", "--no-shconf", "--log-level=1", "-l", "0" };
 	static const char text[] = "alice * secret *\nbob * pw 10.9.0.5\ncarol * pw 192.168.1.1\n";
 	const uint32_t pid = (uint32_t)getpid();
 
 	(void)argc;
 	(void)argv;
-	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0)
-		FUZZ_FAIL();
-	pool = rte_pktmbuf_pool_create("fuzz", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL || chap_secrets_parse("fuzz", text, &secrets) < 0)
+	pool = fuzz_eal_init("fuzz", 511);
+	if (chap_secrets_parse("fuzz", text, &secrets) < 0)
 		FUZZ_FAIL();
 	ppp_conf_defaults(&conf.ppp);
 	conf.ppp.secrets = &secrets;
