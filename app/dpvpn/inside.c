@@ -36,6 +36,22 @@ encap_prebuilt(struct worker *w, struct tunnel *t, struct rte_mbuf *m)
 
 static void encap_one(struct worker *w, struct tunnel *t, struct rte_mbuf *m);
 
+/* True when m (inner IPv4 of len bytes) of t, owned here, can take encap_fits: unshaped, fits t. */
+static __rte_always_inline bool
+encap_direct(const struct worker *w, const struct tunnel *t, uint32_t len)
+{
+	return likely(t->worker == w->index) && likely(t->qos == NULL) && likely(len <= t->mtu);
+}
+
+/* tunnel_send's steps for an encap_direct packet m (inner header ip), inline. */
+static __rte_always_inline void
+encap_fits(struct worker *w, struct tunnel *t, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
+{
+	tunnel_mss_clamp(t, ip, rte_pktmbuf_data_len(m));
+	if (!encap_prebuilt(w, t, m))
+		encap_one(w, t, m);
+}
+
 static void
 inside_one(struct worker *w, struct rte_mbuf *m)
 {
@@ -69,18 +85,12 @@ inside_one(struct worker *w, struct rte_mbuf *m)
 		goto drop;
 	}
 	pkt_ipv4_ttl_dec(ip);
-	if (t->worker == w->index) {
-		/* tunnel_send's steps for an unshaped tunnel and a packet that fits, inline. */
-		if (likely(t->qos == NULL) && likely(rte_pktmbuf_pkt_len(m) <= t->mtu)) {
-			tunnel_mss_clamp(t, ip, rte_pktmbuf_data_len(m));
-			if (!encap_prebuilt(w, t, m))
-				encap_one(w, t, m);
-		} else {
-			tunnel_encap_owned(w, t, m);
-		}
-	} else {
+	if (encap_direct(w, t, rte_pktmbuf_pkt_len(m)))
+		encap_fits(w, t, m, ip);
+	else if (t->worker == w->index)
+		tunnel_encap_owned(w, t, m);
+	else
 		handoff(w, t, m, HANDOFF_ENCAP, 0);
-	}
 	return;
 drop:
 	worker_drop(w, m, r);
@@ -108,8 +118,6 @@ inside_plain(const struct inside_ctx *c, const struct rte_mbuf *m)
 	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(p + l3);
 	const uint64_t csum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	/* The source's first octet: 0/8, 127/8 and 224/3 are martians (pkt_ipv4_is_martian_source). */
-	uint8_t first;
 	uint32_t e;
 
 	if (unlikely(rte_pktmbuf_data_len(m) < l3 + sizeof(*ip)) || ((load64(p) ^ c->mac) << 16) != 0 ||
@@ -119,9 +127,8 @@ inside_plain(const struct inside_ctx *c, const struct rte_mbuf *m)
 		return NULL;
 	if (likely(c->verify) && likely(csum != RTE_MBUF_F_RX_IP_CKSUM_GOOD) && !ipv4_sum20_ok(ip))
 		return NULL;
-	first = ((const uint8_t *)&ip->src_addr)[0];
-	if (ip->dst_addr == c->in_addr || ip->dst_addr == c->out_addr || (uint8_t)(first - 1) >= 223 ||
-	    first == 127 || ip->src_addr == c->in_addr || ip->time_to_live <= 1)
+	if (ip->dst_addr == c->in_addr || ip->dst_addr == c->out_addr ||
+	    pkt_ipv4_is_martian_source(ip->src_addr) || ip->src_addr == c->in_addr || ip->time_to_live <= 1)
 		return NULL;
 	/* tunnel_table_route from a valid first-level entry that is not extended. */
 	e = route_entry(ip->dst_addr);
@@ -152,9 +159,8 @@ inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 4], void *));
 		t = inside_plain(&c, m);
-		/* inside_one's steps for an owned, unshaped tunnel and a packet that fits it. */
-		if (likely(t != NULL) && likely(t->worker == w->index) && likely(t->qos == NULL) &&
-		    likely(rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr) <= t->mtu)) {
+		/* inside_one's steps for this common case. */
+		if (likely(t != NULL) && encap_direct(w, t, rte_pktmbuf_pkt_len(m) - sizeof(struct rte_ether_hdr))) {
 			struct rte_ipv4_hdr *ip;
 
 			/* rte_pktmbuf_adj without its checks: the frame is longer than the header. */
@@ -163,9 +169,7 @@ inside_input(struct worker *w, struct rte_mbuf **pkts, uint16_t n)
 			m->pkt_len -= sizeof(struct rte_ether_hdr);
 			ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 			ttl_dec(ip);
-			tunnel_mss_clamp(t, ip, rte_pktmbuf_data_len(m));
-			if (!encap_prebuilt(w, t, m))
-				encap_one(w, t, m);
+			encap_fits(w, t, m, ip);
 		} else {
 			inside_one(w, m);
 		}
